@@ -1,0 +1,44 @@
+"""IMDB sentiment: the library behind the DVC stages in src/*.py.
+
+Kept import-light (no pandas/torch here) so a stage can validate params.yaml in well
+under a second before it imports anything heavy.
+"""
+
+import logging
+import os
+import sys
+import time
+from contextlib import contextmanager
+
+log = logging.getLogger("sentiment")
+
+
+class ConfigError(ValueError):
+    """params.yaml is invalid; the message names the offending key."""
+
+
+class DataError(ValueError):
+    """Input data is missing, corrupt or malformed."""
+
+
+def setup_logging(level: str | None = None) -> None:
+    logging.basicConfig(level=level or os.environ.get("LOGLEVEL", "INFO"), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+
+
+def run_stage(main) -> None:
+    """Run a stage's main(); bad config or data ends it with one clear line, exit code 2."""
+    setup_logging()
+    try:
+        main()
+    except (ConfigError, DataError) as e:
+        logging.getLogger(main.__module__).error("%s", e)
+        sys.exit(2)
+
+
+@contextmanager
+def timed(what: str, logger: logging.Logger = log):
+    t = time.perf_counter()
+    logger.info("%s ...", what)
+    yield
+    logger.info("%s done in %.1fs", what, time.perf_counter() - t)

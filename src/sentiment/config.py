@@ -1,0 +1,167 @@
+"""Typed, validated view of params.yaml.
+
+Every stage calls `load_params()` first: an unknown key, a wrong type or an impossible
+value stops it before any work, with a message naming the key. Fine-tune hyperparameters
+are top-level and named like `transformers.TrainingArguments`, so that
+`dvc exp run -S learning_rate=1e-5` works.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal, Optional, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from . import ConfigError
+
+PARAMS_FILE = "params.yaml"
+
+
+class _Section(BaseModel):
+    # strict: "0.1" is not a float, 1.0 is not an int; extra keys are errors
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class PrepareParams(_Section):
+    source: Literal["local", "hub"] = Field("local", description="local parquet files, or the HF hub")
+    data_dir: str = Field("data/raw/imdb", description="folder with train.parquet and test.parquet")
+    hub_dataset: str = Field("stanfordnlp/imdb", description="hub dataset id when source=hub")
+    val_size: float = Field(0.1, gt=0, lt=1, description="fraction of train held out for validation")
+    max_train: Optional[int] = Field(None, gt=0, description="stratified subsample of train (null: all)")
+    max_test: Optional[int] = Field(None, gt=0, description="stratified subsample of test (null: all)")
+    dedupe: bool = Field(True, description="drop duplicate train texts and train texts that are also in test")
+    seed: int = 42
+
+
+class BowRFParams(_Section):
+    max_features: int = Field(20000, gt=0)
+    ngram_max: int = Field(1, ge=1, le=3)
+    n_estimators: int = Field(200, gt=0)
+    min_samples_leaf: int = Field(1, ge=1)
+
+
+class TfidfLRParams(_Section):
+    max_features: Optional[int] = Field(None, gt=0, description="vocabulary cap (null: all)")
+    ngram_max: int = Field(2, ge=1, le=3)
+    min_df: int = Field(2, ge=1)
+    C: float = Field(8.0, gt=0, description="inverse L2 strength of the logistic regression")
+
+
+class BaselineParams(_Section):
+    models: list[Literal["bow_rf", "tfidf_lr"]] = Field(["bow_rf", "tfidf_lr"], min_length=1)
+    bow_rf: BowRFParams = BowRFParams()
+    tfidf_lr: TfidfLRParams = TfidfLRParams()
+    n_jobs: int = Field(-1, description="cores for RandomForest (-1: all)")
+    seed: int = 42
+
+
+class EvaluateParams(_Section):
+    n_bootstrap: int = Field(1000, ge=0, description="bootstrap resamples for 95% CIs (0: none)")
+    n_errors: int = Field(20, ge=0, description="most confident mistakes listed in the error analysis")
+    seed: int = 42
+
+
+Truncation = Literal["head", "head_tail"]
+Precision = Literal["auto", "bf16", "fp16", "fp32"]
+
+
+class PretrainedEvalParams(_Section):
+    models: list[str] = Field(["vader", "minilm_embed"], min_length=1,
+                              description="scorer names (see sentiment.scorers.SCORERS) or hub ids / local dirs")
+    batch_size: int = Field(64, gt=0)
+    max_length: int = Field(256, gt=2)
+    truncation: Truncation = "head_tail"
+    precision: Precision = "auto"
+    positive_label: str = Field("a positive movie review: the film is great, I loved it",
+                                description="text the embedding scorer compares reviews with")
+    negative_label: str = Field("a negative movie review: the film is terrible, I hated it")
+    temperature: float = Field(0.05, gt=0, description="softmax temperature over the two cosine similarities")
+
+
+class Params(_Section):
+    """Top level of params.yaml. Fine-tune keys are top-level, named like TrainingArguments."""
+
+    prepare: PrepareParams = PrepareParams()
+    baseline: BaselineParams = BaselineParams()
+    pretrained_eval: PretrainedEvalParams = PretrainedEvalParams()
+    evaluate: EvaluateParams = EvaluateParams()
+
+    # --- finetune ---
+    model_name: str = Field("minilm", description="short name, hub id or local dir of a pretrained encoder")
+    learning_rate: float = Field(5e-5, gt=0, lt=1)
+    per_device_train_batch_size: int = Field(16, gt=0)
+    per_device_eval_batch_size: int = Field(64, gt=0)
+    num_train_epochs: float = Field(1.0, gt=0)
+    weight_decay: float = Field(0.01, ge=0)
+    warmup_steps: Union[int, float] = Field(0.1, ge=0, description="int: steps; float in [0, 1): ratio of all steps")
+    seed: int = 42
+    max_length: int = Field(256, gt=2, description="tokens per review, special tokens included")
+    truncation: Truncation = Field("head_tail", description="head: first tokens; head_tail: first and last")
+    train_size: Optional[int] = Field(None, gt=0, description="stratified train subset for CPU budgets (null: all)")
+    eval_size: Optional[int] = Field(None, gt=0, description="validation subset evaluated during training")
+    evals_per_epoch: int = Field(2, ge=1)
+    attention_dropout: float = Field(0.0, ge=0, lt=1, description="0 keeps PyTorch's fast fused attention on CPU")
+    precision: Precision = Field("auto", description="auto: bf16 where supported (CUDA, CPU with AMX/AVX512-BF16)")
+    group_by_length: bool = True
+    push_to_hub: bool = Field(False, description="upload model, tokenizer and card to the hub (needs HF_TOKEN)")
+    hub_model_id: Optional[str] = Field(None, description="hub repo id for push_to_hub, e.g. user/imdb-minilm")
+
+    @field_validator("warmup_steps")
+    @classmethod
+    def _warmup(cls, v):
+        if isinstance(v, float) and v >= 1:
+            raise ValueError("a float is a ratio in [0, 1); give an int for a number of steps")
+        return v
+
+    @model_validator(mode="after")
+    def _hub_id(self):
+        if self.push_to_hub and not self.hub_model_id:
+            raise ValueError("hub_model_id: required when push_to_hub is true")
+        return self
+
+
+# YAML 1.1 needs a dot in floats: PyYAML reads 1e-05 (what `dvc exp run -S` writes) as a str.
+_FLOAT = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$|^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$")
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123456789."))
+# keep ints ints: the int resolver was registered first and still wins for "42"
+
+
+def read_yaml(path: str | Path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path} not found (run from the project root)")
+    with open(path) as f:
+        data = yaml.load(f, Loader=_Loader)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def _format(err: ValidationError, path: Path) -> str:
+    lines = [f"{path}: invalid params"]
+    for e in err.errors():
+        key = ".".join(str(p) for p in e["loc"]) or "<top level>"
+        lines.append(f"  {key}: {e['msg']} (got {e.get('input')!r})")
+    return "\n".join(lines)
+
+
+def validate(model: type[BaseModel], data: dict, path: str | Path = PARAMS_FILE) -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(_format(err, Path(path))) from None
+
+
+def load_params(path: str | Path = PARAMS_FILE) -> Params:
+    return validate(Params, read_yaml(path), path)

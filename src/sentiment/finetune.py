@@ -1,0 +1,170 @@
+"""Fine-tune a pretrained encoder for binary sentiment with the Hugging Face Trainer.
+
+Runs unchanged on CPU, one GPU or several processes (`torchrun`/`accelerate launch`):
+the Trainer handles DDP, and only rank 0 writes outputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .inference import (batched_forward, check_positions, encode, load_pretrained, logits_forward,
+                        resolve_model, resolve_precision, softmax)
+from .metrics import compute_metrics
+
+log = logging.getLogger(__name__)
+
+LABELS = {0: "negative", 1: "positive"}
+FINETUNE_KEYS = ["model_name", "learning_rate", "per_device_train_batch_size", "per_device_eval_batch_size",
+                 "num_train_epochs", "weight_decay", "warmup_steps", "seed", "max_length", "truncation",
+                 "train_size", "eval_size", "evals_per_epoch", "attention_dropout", "precision",
+                 "group_by_length", "push_to_hub", "hub_model_id"]
+
+
+def is_main_process() -> bool:
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def world_size() -> int:
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def load_for_training(name: str, attention_dropout: float):
+    """Tokenizer and a 2-label sequence classifier from any encoder, through the Auto* classes."""
+    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+
+    tokenizer = load_pretrained(name, AutoTokenizer)
+    config = load_pretrained(name, AutoConfig, num_labels=2, id2label=LABELS,
+                             label2id={v: k for k, v in LABELS.items()})
+    # Attention dropout > 0 sends PyTorch's CPU attention down a slow path (~5x slower here).
+    for key in ("attention_probs_dropout_prob", "attention_dropout"):
+        if hasattr(config, key):
+            setattr(config, key, attention_dropout)
+    model = load_pretrained(name, AutoModelForSequenceClassification, config=config,
+                            ignore_mismatched_sizes=True)  # e.g. a 5-label head becomes 2 labels
+    return tokenizer, model
+
+
+def to_dataset(tokenizer, df: pd.DataFrame, max_length: int, truncation: str):
+    import datasets
+
+    ids = encode(tokenizer, df.text.tolist(), max_length, truncation)
+    return datasets.Dataset.from_dict({"input_ids": ids, "labels": df.label.astype(int).tolist()})
+
+
+def fingerprint(params: dict, *files: str | Path) -> str:
+    """What a checkpoint must match to be resumed: the fine-tune params and the data."""
+    h = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode())
+    for f in files:
+        h.update(Path(f).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def prepare_checkpoints(ckpt_dir: Path, fp: str) -> bool:
+    """True if ckpt_dir holds checkpoints of this very run to resume; else start it afresh."""
+    state = ckpt_dir / "run.json"
+    if state.is_file():
+        s = json.loads(state.read_text())
+        if s.get("fingerprint") == fp and not s.get("complete") and any(ckpt_dir.glob("checkpoint-*")):
+            return True
+    if is_main_process():
+        shutil.rmtree(ckpt_dir, ignore_errors=True)
+        ckpt_dir.mkdir(parents=True)
+        state.write_text(json.dumps({"fingerprint": fp, "complete": False}) + "\n")
+    return False
+
+
+def finish_checkpoints(ckpt_dir: Path, fp: str) -> None:
+    """Training finished: drop the bulky checkpoints, keep a small record (the DVC out)."""
+    for d in ckpt_dir.glob("checkpoint-*"):
+        shutil.rmtree(d)
+    (ckpt_dir / "run.json").write_text(json.dumps({"fingerprint": fp, "complete": True}) + "\n")
+
+
+def training_args(p, out_dir: Path, n_train: int):
+    from transformers import TrainingArguments
+
+    steps_per_epoch = math.ceil(n_train / (p.per_device_train_batch_size * world_size()))
+    every = max(1, steps_per_epoch // p.evals_per_epoch)
+    precision = resolve_precision(p.precision)
+    return TrainingArguments(
+        output_dir=str(out_dir),
+        learning_rate=p.learning_rate,
+        per_device_train_batch_size=p.per_device_train_batch_size,
+        per_device_eval_batch_size=p.per_device_eval_batch_size,
+        num_train_epochs=p.num_train_epochs,
+        weight_decay=p.weight_decay,
+        warmup_steps=p.warmup_steps,
+        seed=p.seed,
+        data_seed=p.seed,
+        eval_strategy="steps", eval_steps=every,
+        save_strategy="steps", save_steps=every, save_total_limit=2,  # best + last, to resume
+        load_best_model_at_end=True, metric_for_best_model="accuracy", greater_is_better=True,
+        logging_steps=max(1, min(every, 20)),
+        bf16=precision == "bf16", fp16=precision == "fp16",
+        train_sampling_strategy="group_by_length" if p.group_by_length else "random",
+        use_cpu=not torch.cuda.is_available(),
+        report_to="none",  # DVCLiveCallback is added explicitly (see train)
+        ddp_backend="gloo" if world_size() > 1 and not torch.cuda.is_available() else None,
+    )
+
+
+def eval_metrics(pred) -> dict:
+    """Validation metrics during training, from the one metrics implementation."""
+    prob = softmax(pred.predictions)[:, 1]
+    m = compute_metrics(pred.label_ids, (prob >= 0.5).astype(int), prob)
+    return {k: m[k] for k in ("accuracy", "f1", "roc_auc")}
+
+
+def train(p, train_df: pd.DataFrame, val_df: pd.DataFrame, ckpt_dir: Path, live_dir: Path | None,
+          fp: str, callbacks: list | None = None):
+    """Fine-tune; resumes from ckpt_dir when it holds an interrupted run with the same fingerprint.
+
+    Returns (trainer, tokenizer, resumed).
+    """
+    from transformers import DataCollatorWithPadding, Trainer, set_seed
+
+    set_seed(p.seed)
+    tokenizer, model = load_for_training(p.model_name, p.attention_dropout)
+    check_positions(model, p.max_length)
+    train_ds = to_dataset(tokenizer, train_df, p.max_length, p.truncation)
+    val_ds = to_dataset(tokenizer, val_df, p.max_length, p.truncation)
+    resume = prepare_checkpoints(ckpt_dir, fp)
+    callbacks = list(callbacks or [])
+    if live_dir is not None and is_main_process():
+        from dvclive import Live
+        from transformers.integrations import DVCLiveCallback
+
+        # dvcyaml=None: dvc.yaml declares these outputs; dvclive must not rewrite it.
+        live = Live(dir=str(live_dir), dvcyaml=None, save_dvc_exp=False, resume=resume)
+        callbacks.append(DVCLiveCallback(live=live))
+    trainer = Trainer(model=model, args=training_args(p, ckpt_dir, len(train_ds)), train_dataset=train_ds,
+                      eval_dataset=val_ds, processing_class=tokenizer,
+                      data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=eval_metrics,
+                      callbacks=callbacks)
+    log.info("training %s on %d reviews (val %d), %s precision%s", resolve_model(p.model_name), len(train_ds),
+             len(val_ds), trainer.args.bf16 and "bf16" or trainer.args.fp16 and "fp16" or "fp32",
+             ", resuming from the last checkpoint" if resume else "")
+    trainer.train(resume_from_checkpoint=resume or None)
+    return trainer, tokenizer, resume
+
+
+def predict_proba(model, tokenizer, texts, max_length: int, truncation: str, batch_size: int,
+                  precision: str = "auto", progress: bool | None = None) -> np.ndarray:
+    """P(positive) per text, in input order, with the fast shared inference."""
+    from .inference import positive_index
+
+    enc = encode(tokenizer, texts, max_length, truncation)
+    logits = batched_forward(model, enc, logits_forward, batch_size, precision, tokenizer.pad_token_id or 0,
+                             desc="predict", progress=progress)
+    return softmax(logits)[:, positive_index(model.config)]

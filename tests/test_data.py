@@ -1,0 +1,92 @@
+import pandas as pd
+import pytest
+
+from conftest import fake_split
+from sentiment import DataError
+from sentiment.config import PrepareParams
+from sentiment.data import clean_text, load_hub, load_local, prepare, standardise
+
+
+def test_clean_text_strips_html_entities_whitespace():
+    assert clean_text("Great!<br /><br />Loved it &amp; more\n\t ok ") == "Great! Loved it & more ok"
+
+
+def test_prepare_splits_stratified_and_clean(raw_dir):
+    splits, stats = prepare(load_local(raw_dir), PrepareParams(val_size=0.2))
+    assert set(splits) == {"train", "val", "test"}
+    assert len(splits["train"]) + len(splits["val"]) + stats.get("train_duplicates_dropped", 0) \
+        + stats.get("train_test_overlap_dropped", 0) == 200
+    assert splits["val"].label.mean() == pytest.approx(0.5, abs=0.05)  # stratified
+    assert not set(splits["train"].uid) & set(splits["val"].uid)
+    assert not splits["test"].text.str.contains("<br").any()
+    assert stats["test"]["rows"] == 100 and stats["test"]["pos"] == 50
+
+
+def test_prepare_is_seeded(raw_dir):
+    a, _ = prepare(load_local(raw_dir), PrepareParams(seed=1))
+    b, _ = prepare(load_local(raw_dir), PrepareParams(seed=1))
+    c, _ = prepare(load_local(raw_dir), PrepareParams(seed=2))
+    assert a["val"].uid.tolist() == b["val"].uid.tolist() != c["val"].uid.tolist()
+
+
+def test_subsample_is_stratified(raw_dir):
+    splits, _ = prepare(load_local(raw_dir), PrepareParams(max_train=60, max_test=40, dedupe=False))
+    assert len(splits["test"]) == 40 and splits["test"].label.sum() == 20
+    assert len(splits["train"]) + len(splits["val"]) == 60
+
+
+def test_dedupe_drops_train_copies_and_leaks():
+    train, test = fake_split(20, 0), fake_split(10, 1)
+    train.loc[1, "text"] = train.loc[0, "text"]          # duplicate inside train
+    train.loc[15, "text"] = test.loc[7, "text"]          # leaked into test (same label)
+    splits, stats = prepare({"train": train, "test": test}, PrepareParams(val_size=0.25))
+    assert stats["train_duplicates_dropped"] == 1 and stats["train_test_overlap_dropped"] == 1
+    assert len(splits["train"]) + len(splits["val"]) == 18
+
+
+def test_uids_are_unique_across_labels():
+    # ids restart at 0 for each label in the official files
+    df = standardise(fake_split(10, 0), "test")
+    assert df.uid.is_unique and "test/pos/0" in set(df.uid) and "test/neg/0" in set(df.uid)
+
+
+def test_missing_file(raw_dir):
+    (raw_dir / "test.parquet").unlink()
+    with pytest.raises(DataError, match="test.parquet: data file not found"):
+        load_local(raw_dir)
+
+
+def test_corrupt_parquet(raw_dir):
+    (raw_dir / "train.parquet").write_bytes(b"PAR1 this is not parquet")
+    with pytest.raises(DataError, match="not a readable parquet"):
+        load_local(raw_dir)
+
+
+def test_checksum_mismatch(raw_dir):
+    (raw_dir / "SHA256SUMS").write_text("0" * 64 + "  train.parquet\n")
+    with pytest.raises(DataError, match="checksum mismatch"):
+        load_local(raw_dir)
+
+
+@pytest.mark.parametrize("change, msg", [
+    (lambda d: d.drop(columns="text"), "missing column"),
+    (lambda d: d.assign(label=d.label + 1), "labels must be 0/1"),
+    (lambda d: d.astype({"text": object}).assign(text=[None] + d.text.tolist()[1:]), "not text"),
+    (lambda d: d.assign(text=["  <br />  "] + d.text.tolist()[1:]), "empty after cleaning"),
+    (lambda d: d.iloc[:0], "no rows"),
+])
+def test_bad_rows_are_rejected(change, msg):
+    train = change(fake_split(20, 0))
+    with pytest.raises(DataError, match=msg):
+        prepare({"train": train, "test": fake_split(10, 1)}, PrepareParams())
+
+
+def test_hub_path_with_local_dataset(raw_dir):
+    # the `source: hub` code path, fed a local folder instead of a hub id
+    splits = load_hub(str(raw_dir))
+    assert len(splits["train"]) == 200 and set(splits["test"].label) == {0, 1}
+
+
+def test_hub_unreachable_is_clear():
+    with pytest.raises(DataError, match="could not load dataset"):
+        load_hub("no-such-user/no-such-dataset")

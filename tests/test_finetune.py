@@ -1,0 +1,109 @@
+"""Fine-tuning with the real Trainer on tiny random models (offline, seconds)."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from transformers import AutoTokenizer, TrainerCallback
+
+from conftest import fake_split
+from sentiment.config import Params
+from sentiment.data import clean
+from sentiment.finetune import fingerprint, finish_checkpoints, predict_proba, train
+from sentiment.inference import ModelLoadError, encode, load_pretrained, truncate
+
+
+def data(n, seed):
+    return clean(fake_split(n, seed).assign(uid=lambda d: [f"u{seed}/{i}" for i in d.index]), "x")
+
+
+def params(model_dir, **kw):
+    base = dict(model_name=str(model_dir), learning_rate=3e-3, per_device_train_batch_size=16,
+                per_device_eval_batch_size=32, num_train_epochs=3.0, max_length=64, evals_per_epoch=1,
+                warmup_steps=0, precision="fp32")
+    return Params(**{**base, **kw})
+
+
+def test_head_tail_truncation_on_token_ids():
+    ids = list(range(100))
+    assert truncate(ids, 8, "head") == list(range(8))
+    assert truncate(ids, 8, "head_tail") == [0, 1] + list(range(94, 100))  # a quarter head, the rest tail
+    assert truncate(ids[:5], 8, "head_tail") == ids[:5]
+    with pytest.raises(ValueError, match="truncation"):
+        truncate(ids, 8, "middle")
+
+
+def test_encode_adds_special_tokens_within_max_length(tiny_bert):
+    tok = AutoTokenizer.from_pretrained(tiny_bert)
+    long_text = "first " + "middle " * 200 + "last"
+    (ids,) = encode(tok, [long_text], 16, "head_tail")
+    assert len(ids) == 16 and ids[0] == tok.cls_token_id and ids[-1] == tok.sep_token_id
+    words = tok.convert_ids_to_tokens(ids)
+    assert words[1] == "first" and words[-2] == "last"
+
+
+@pytest.mark.parametrize("fixture", ["tiny_bert", "tiny_distilbert"])
+def test_few_steps_beat_chance_and_predictions_stay_aligned(fixture, request, tmp_path):
+    model_dir = request.getfixturevalue(fixture)
+    p = params(model_dir, seed=1)
+    tr, va = data(192, 0), data(64, 1)
+    trainer, tok, resumed = train(p, tr, va, tmp_path / "ckpt", tmp_path / "live", "fp")
+    assert not resumed
+    assert trainer.state.best_metric is not None and trainer.state.best_metric > 0.8
+    prob = predict_proba(trainer.model, tok, va.text.tolist(), p.max_length, p.truncation, 7)
+    assert ((prob >= 0.5) == va.label.values).mean() > 0.8
+    # sorting by length inside predict must never misalign rows: shuffled input, same answers
+    perm = np.random.default_rng(0).permutation(len(va))
+    shuffled = predict_proba(trainer.model, tok, va.text.iloc[perm].tolist(), p.max_length, p.truncation, 5)
+    np.testing.assert_allclose(shuffled, prob[perm], atol=1e-5)
+    # dvclive wrote the training curves where dvc.yaml expects them
+    assert (tmp_path / "live" / "metrics.json").is_file()
+    assert list((tmp_path / "live" / "plots" / "metrics").rglob("*.tsv"))
+
+
+def test_max_length_beyond_positions_fails_clearly(tiny_bert, tmp_path):
+    with pytest.raises(ValueError, match="max_length 512 exceeds"):
+        train(params(tiny_bert, max_length=512), data(32, 0), data(16, 1), tmp_path / "c", None, "fp")
+
+
+def test_unknown_model_name_says_why(tmp_path):
+    from transformers import AutoTokenizer as T
+
+    with pytest.raises(ModelLoadError, match="hub is unreachable"):
+        load_pretrained("no-such-org/no-such-model", T)
+    (tmp_path / "junk").mkdir()
+    with pytest.raises(ModelLoadError, match="not a loadable model"):
+        load_pretrained(str(tmp_path / "junk"), T)
+
+
+class Interrupt(TrainerCallback):
+    """Simulates a crash right after the first checkpoint is written."""
+
+    def on_save(self, args, state, control, **kw):
+        raise KeyboardInterrupt
+
+
+def test_interrupted_run_resumes_from_checkpoint(tiny_bert, tmp_path):
+    p = params(tiny_bert, evals_per_epoch=2)
+    tr, va = data(128, 0), data(32, 1)
+    ckpt = tmp_path / "ckpt"
+    with pytest.raises(KeyboardInterrupt):
+        train(p, tr, va, ckpt, None, "fp1", callbacks=[Interrupt()])
+    saved = sorted(ckpt.glob("checkpoint-*"))
+    assert len(saved) == 1
+    trainer, _, resumed = train(p, tr, va, ckpt, None, "fp1")
+    assert resumed and trainer.state.global_step == 3 * 8  # 3 epochs x 128/16 steps: finished, not restarted
+    finish_checkpoints(ckpt, "fp1")
+    assert not list(ckpt.glob("checkpoint-*")) and json.loads((ckpt / "run.json").read_text())["complete"]
+    # a finished run, or one with other params, is never resumed
+    assert not train(p, tr, va, ckpt, None, "fp1")[2]
+
+
+def test_fingerprint_tracks_params_and_data(tmp_path):
+    f = tmp_path / "d"
+    f.write_text("a")
+    a = fingerprint({"lr": 1}, f)
+    assert a == fingerprint({"lr": 1}, f) != fingerprint({"lr": 2}, f)
+    f.write_text("b")
+    assert fingerprint({"lr": 1}, f) != a
