@@ -43,10 +43,10 @@ def test_encode_adds_special_tokens_within_max_length(tiny_bert):
     assert words[1] == "first" and words[-2] == "last"
 
 
-@pytest.mark.parametrize("fixture", ["tiny_bert", "tiny_distilbert"])
-def test_few_steps_beat_chance_and_predictions_stay_aligned(fixture, request, tmp_path):
+@pytest.mark.parametrize("fixture, epochs", [("tiny_bert", 3.0), ("tiny_distilbert", 6.0)])
+def test_few_steps_beat_chance_and_predictions_stay_aligned(fixture, epochs, request, tmp_path):
     model_dir = request.getfixturevalue(fixture)
-    p = params(model_dir, seed=1)
+    p = params(model_dir, seed=1, num_train_epochs=epochs)
     tr, va = data(192, 0), data(64, 1)
     trainer, tok, resumed = train(p, tr, va, tmp_path / "ckpt", tmp_path / "live", "fp")
     assert not resumed

@@ -10,22 +10,25 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import ROOT, make_tiny_model
 
 COPY = ["src", "dvc.yaml", "params.yaml", ".dvcignore", ".dvc/config", ".dvc/plots", "data/raw/imdb"]
 
 
-def sh(cmd, cwd, **kw):
+def sh(cmd, cwd, stderr=False, **kw):
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     r = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, shell=isinstance(cmd, str), **kw)
     assert r.returncode == 0, f"{cmd} failed:\n{r.stdout[-3000:]}\n{r.stderr[-5000:]}"
-    return r.stdout
+    return r.stdout + (r.stderr if stderr else "")
 
 
 def small_params(params: dict) -> dict:
     params["prepare"].update(max_train=600, max_test=300)
     params["baseline"]["bow_rf"]["n_estimators"] = 20
     params["evaluate"]["n_bootstrap"] = 50
+    # a tiny random BERT stands in for the pretrained encoder (same Auto* loading path)
+    params.update(model_name="tiny-model", train_size=96, eval_size=32, max_length=64, num_train_epochs=1,
+                  learning_rate=1e-3, per_device_train_batch_size=16)
     return params
 
 
@@ -38,6 +41,7 @@ def repo(tmp_path_factory):
         (shutil.copytree if src.is_dir() else shutil.copy)(src, dst)
     params = small_params(yaml.safe_load((d / "params.yaml").read_text()))
     (d / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    make_tiny_model(d / "tiny-model")
     sh("git init -q && git add -A && git -c user.name=t -c user.email=t@t commit -qm init", d)
     sh([sys.executable, "-m", "dvc", "repro"], d, timeout=900)
     return d
@@ -49,6 +53,11 @@ def test_repro_writes_metrics_for_every_model(repo):
     for model in ("bow_rf", "tfidf_lr"):
         m = json.loads((repo / f"metrics/models/{model}.json").read_text())
         assert m["n"] == 300 and m["accuracy"] > 0.6, (model, m)
+    # a tiny random model on 96 reviews learns nothing useful, but is scored like the others
+    ft = json.loads((repo / "metrics/models/finetuned.json").read_text())
+    assert ft["n"] == 300 and 0 <= ft["accuracy"] <= 1
+    assert (repo / "models/finetuned/README.md").read_text().count("learning_rate") == 1
+    assert json.loads((repo / "dvclive/finetune/metrics.json").read_text())["eval"]["accuracy"] >= 0
     comp = json.loads((repo / "metrics/comparison.json").read_text())
     assert set(comp["models"]) >= {"bow_rf", "tfidf_lr"}
     summary = (repo / "metrics/summary.md").read_text()
@@ -68,4 +77,22 @@ def test_metrics_show_and_plots(repo):
     assert "metrics/models/tfidf_lr.json" in flat and "accuracy" in flat
     sh([sys.executable, "-m", "dvc", "plots", "show", "-o", "plots_html"], repo)
     html = (repo / "plots_html" / "index.html").read_text()
-    assert "confusion" in html and "ROC curves" in html
+    assert "confusion" in html and "ROC curves" in html and "Fine-tune validation accuracy" in html
+
+
+def test_exp_run_with_changed_learning_rate(repo):
+    sh([sys.executable, "-m", "dvc", "exp", "run", "-S", "learning_rate=1e-5"], repo, timeout=600)
+    table = json.loads(sh([sys.executable, "-m", "dvc", "exp", "show", "--json"], repo))
+    flat = json.dumps(table)
+    assert "1e-05" in flat and "0.001" in flat
+
+
+def test_finetune_runs_under_torchrun_ddp(repo):
+    """The unchanged stage script on 2 CPU processes (gloo); rank 0 writes the outputs."""
+    pred = repo / "predictions/finetune/finetuned.parquet"
+    before = pred.stat().st_mtime
+    out = sh([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "src/finetune.py"], repo,
+             stderr=True, timeout=600)
+    assert "2 process(es)" in out and out.count("test accuracy") == 1  # rank 0 alone predicts and writes
+    assert pred.stat().st_mtime > before
+    assert len(__import__("pandas").read_parquet(pred)) == 300

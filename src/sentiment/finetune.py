@@ -152,8 +152,8 @@ def train(p, train_df: pd.DataFrame, val_df: pd.DataFrame, ckpt_dir: Path, live_
                       eval_dataset=val_ds, processing_class=tokenizer,
                       data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=eval_metrics,
                       callbacks=callbacks)
-    log.info("training %s on %d reviews (val %d), %s precision%s", resolve_model(p.model_name), len(train_ds),
-             len(val_ds), trainer.args.bf16 and "bf16" or trainer.args.fp16 and "fp16" or "fp32",
+    log.info("training %s on %d reviews (val %d), %d process(es), %s precision%s", resolve_model(p.model_name),
+             len(train_ds), len(val_ds), world_size(), trainer.args.bf16 and "bf16" or trainer.args.fp16 and "fp16" or "fp32",
              ", resuming from the last checkpoint" if resume else "")
     trainer.train(resume_from_checkpoint=resume or None)
     return trainer, tokenizer, resume

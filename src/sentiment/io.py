@@ -50,7 +50,7 @@ def write_text(text: str, path: str | Path) -> None:
 
 def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
     with atomic_path(path) as tmp:
-        df.to_parquet(tmp, index=False)
+        df.to_parquet(tmp, index=False, compression="zstd")
 
 
 def make_predictions(uid, label, prob, threshold: float = 0.5) -> pd.DataFrame:

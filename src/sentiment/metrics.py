@@ -67,7 +67,8 @@ def bootstrap_ci(y, pred, prob, n_boot: int, seed: int, level: float = 0.95,
     draws = {k: [] for k in METRICS}
     for start in range(0, n_boot, chunk):
         b = min(chunk, n_boot - start)
-        w = rng.multinomial(n, np.full(n, 1 / n), size=b)  # resample counts per row
+        # how often each row is drawn in a resample of n rows with replacement
+        w = np.stack([np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(b)])
         for k, v in weighted_metrics(y, pred, prob, w).items():
             draws[k].append(v)
     a = (1 - level) / 2

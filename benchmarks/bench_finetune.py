@@ -1,0 +1,95 @@
+"""Training throughput: a plain fp32, fixed-padding Trainer vs this project's settings.
+
+Same model, same reviews, same number of optimizer steps, one process; prints samples/s of
+both and the ratio. Run from the repo root:
+
+    python benchmarks/bench_finetune.py --max_length 512 --steps 12
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import pandas as pd  # noqa: E402
+import torch  # noqa: E402
+from transformers import (DataCollatorWithPadding, HfArgumentParser, Trainer,  # noqa: E402
+                          TrainingArguments, default_data_collator)
+
+from sentiment.config import Params  # noqa: E402
+from sentiment.data import clean_text  # noqa: E402
+from sentiment.finetune import load_for_training, to_dataset, training_args  # noqa: E402
+
+
+@dataclass
+class Args:
+    model_name: str = field(default="minilm", metadata={"help": "short name, hub id or local dir"})
+    max_length: int = field(default=512, metadata={"help": "tokens per review for both runs"})
+    reviews: int = field(default=1024, metadata={"help": "real IMDB train reviews to draw batches from"})
+    steps: int = field(default=12, metadata={"help": "optimizer steps per run"})
+    batch_size: int = field(default=16, metadata={"help": "per-device train batch size"})
+    seed: int = 0
+
+
+def plain_run(a: Args, df: pd.DataFrame, out: Path) -> float:
+    """What a tutorial does: pad every review to max_length, fp32, the model's own dropout."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    import datasets
+
+    from sentiment.inference import resolve_model
+
+    path = resolve_model(a.model_name)
+    tok = AutoTokenizer.from_pretrained(path)
+    model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=2)
+    enc = tok(df.text.tolist(), padding="max_length", truncation=True, max_length=a.max_length)
+    ds = datasets.Dataset.from_dict({**enc, "labels": df.label.tolist()})
+    args = TrainingArguments(output_dir=str(out / "plain"), per_device_train_batch_size=a.batch_size,
+                             max_steps=a.steps, seed=a.seed, save_strategy="no", report_to="none",
+                             logging_steps=10**6, use_cpu=not torch.cuda.is_available(), disable_tqdm=True)
+    return _timed_train(Trainer(model=model, args=args, train_dataset=ds, data_collator=default_data_collator), a)
+
+
+def project_run(a: Args, df: pd.DataFrame, out: Path) -> float:
+    """The finetune stage's own code path and defaults (bf16 where supported, dynamic
+    padding, length-grouped batches, attention dropout 0, head+tail truncation)."""
+    p = Params(model_name=a.model_name, max_length=a.max_length, per_device_train_batch_size=a.batch_size,
+               seed=a.seed)
+    tok, model = load_for_training(p.model_name, p.attention_dropout)
+    ds = to_dataset(tok, df, p.max_length, p.truncation)
+    args = dataclasses.replace(training_args(p, out / "project", len(ds)), max_steps=a.steps, eval_strategy="no",
+                               save_strategy="no", load_best_model_at_end=False, logging_steps=10**6,
+                               disable_tqdm=True)
+    trainer = Trainer(model=model, args=args, train_dataset=ds, data_collator=DataCollatorWithPadding(tok))
+    return _timed_train(trainer, a)
+
+
+def _timed_train(trainer: Trainer, a: Args) -> float:
+    t = time.perf_counter()
+    trainer.train()
+    return a.steps * a.batch_size / (time.perf_counter() - t)
+
+
+def main() -> None:
+    (a,) = HfArgumentParser(Args).parse_args_into_dataclasses()
+    torch.manual_seed(a.seed)
+    raw = pd.read_parquet("data/raw/imdb/train.parquet").sample(a.reviews, random_state=a.seed)
+    df = raw.assign(text=raw.text.map(clean_text))
+    out = Path("/tmp/bench_finetune")
+    print(f"{a.model_name}, max_length {a.max_length}, batch {a.batch_size}, {a.steps} steps, "
+          f"{torch.get_num_threads()} threads, cuda={torch.cuda.is_available()}", flush=True)
+    fast = project_run(a, df, out)
+    print(f"project settings : {fast:7.2f} samples/s", flush=True)
+    plain = plain_run(a, df, out)
+    print(f"plain fp32 padded: {plain:7.2f} samples/s", flush=True)
+    print(f"speed-up         : {fast / plain:7.2f}x")
+
+
+if __name__ == "__main__":
+    main()
