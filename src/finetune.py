@@ -20,17 +20,16 @@ log = logging.getLogger("finetune")
 
 
 def main() -> None:
-    params = load_params()  # validate before the heavy imports
+    p = load_params()  # validate before the heavy imports
     import pandas as pd
 
     from sentiment.card import model_card, push_to_hub
     from sentiment.data import stratified_subsample
     from sentiment.finetune import FINETUNE_KEYS, fingerprint, finish_checkpoints, is_main_process, predict_proba, train
     from sentiment.inference import hub_id
-    from sentiment.io import atomic_path, make_predictions, write_predictions
+    from sentiment.io import atomic_path, make_predictions, write_json, write_predictions
     from sentiment.metrics import bootstrap_ci, compute_metrics
 
-    p = params
     hp = {k: getattr(p, k) for k in FINETUNE_KEYS}
     train_df = stratified_subsample(pd.read_parquet(f"{DATA}/train.parquet"), p.train_size, p.seed)
     val_df = stratified_subsample(pd.read_parquet(f"{DATA}/val.parquet"), p.eval_size, p.seed)
@@ -49,8 +48,7 @@ def main() -> None:
     preds = make_predictions(test.uid, test.label, prob)
     # Same metrics module as the evaluate stage; the card reports them with CIs.
     m = compute_metrics(preds.label, preds.pred, preds.prob)
-    ci = bootstrap_ci(preds.label.values, preds.pred.values, preds.prob.values, params.evaluate.n_bootstrap,
-                      params.evaluate.seed)
+    ci = bootstrap_ci(preds.label.values, preds.pred.values, preds.prob.values, p.evaluate.n_bootstrap, p.evaluate.seed)
     log.info("test accuracy %.4f", m["accuracy"])
 
     card = model_card(hub_id(p.model_name), hp, m, ci, len(train_df), len(val_df), len(test))
@@ -58,6 +56,8 @@ def main() -> None:
         trainer.save_model(str(tmp))
         tokenizer.save_pretrained(str(tmp))
         card.save(tmp / "README.md")
+        # what predict-time code needs to treat text exactly as in training
+        write_json({"max_length": p.max_length, "truncation": p.truncation}, tmp / "inference.json")
     write_predictions(preds, PRED)
     finish_checkpoints(CKPT_DIR, fp)
     if p.push_to_hub:

@@ -26,6 +26,7 @@ def small_params(params: dict) -> dict:
     params["prepare"].update(max_train=600, max_test=300)
     params["baseline"]["bow_rf"]["n_estimators"] = 20
     params["evaluate"]["n_bootstrap"] = 50
+    params["pretrained_eval"]["models"] = ["vader", "tiny-model"]  # a local dir takes the hub-model path
     # a tiny random BERT stands in for the pretrained encoder (same Auto* loading path)
     params.update(model_name="tiny-model", train_size=96, eval_size=32, max_length=64, num_train_epochs=1,
                   learning_rate=1e-3, per_device_train_batch_size=16)
@@ -53,6 +54,8 @@ def test_repro_writes_metrics_for_every_model(repo):
     for model in ("bow_rf", "tfidf_lr"):
         m = json.loads((repo / f"metrics/models/{model}.json").read_text())
         assert m["n"] == 300 and m["accuracy"] > 0.6, (model, m)
+    assert json.loads((repo / "metrics/models/vader.json").read_text())["accuracy"] > 0.6
+    assert (repo / "metrics/models/tiny-model.json").is_file()
     # a tiny random model on 96 reviews learns nothing useful, but is scored like the others
     ft = json.loads((repo / "metrics/models/finetuned.json").read_text())
     assert ft["n"] == 300 and 0 <= ft["accuracy"] <= 1

@@ -1,0 +1,153 @@
+"""Zero-shot scorers and the pretrained_eval stage, offline: tiny local classifiers stand in
+for the hub models and load by name through the same code path."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import yaml
+
+from conftest import ROOT, make_tiny_model
+from sentiment import ConfigError
+from sentiment.config import PretrainedEvalParams
+from sentiment.inference import ModelLoadError
+from sentiment.scorers import SCORERS, _vader_analyzer, file_stem, load_scorer, stars_to_positive
+
+P = PretrainedEvalParams(batch_size=3, max_length=64, precision="fp32")
+STARS = {i: f"{i + 1} star" + "s" * (i > 0) for i in range(5)}  # '1 star', '2 stars', ..., '5 stars'
+TEXTS = ["A wonderful, moving film.", "Dull.", "The plot was thin but the acting was superb and I loved the music",
+         "Worst movie ever, a waste of two hours " * 8, "ok", "Not bad at all, really.", "It was fine I guess"]
+
+
+@pytest.fixture(scope="module")
+def tiny_sst2(tmp_path_factory):
+    return make_tiny_model(tmp_path_factory.mktemp("m") / "tiny-sst2", "distilbert", 2, 128,
+                           {0: "NEGATIVE", 1: "POSITIVE"})
+
+
+@pytest.fixture(scope="module")
+def tiny_stars(tmp_path_factory):
+    return make_tiny_model(tmp_path_factory.mktemp("m") / "tiny-stars", "bert", 5, 128, STARS)
+
+
+def reference_probs(model_dir, texts):
+    """Softmax over the classifier's outputs, the plain transformers way (one text at a time)."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForSequenceClassification.from_pretrained(model_dir).eval()
+    with torch.inference_mode():
+        return np.concatenate([model(**tok(t, return_tensors="pt", truncation=True, max_length=64)).logits.softmax(-1)
+                               .double().numpy() for t in texts])
+
+
+def test_vader_separates_obvious_sentences():
+    score = load_scorer("vader", P)
+    pos, neg = score(["I loved this wonderful, brilliant film!", "Terrible, boring, awful waste of time."])
+    assert pos > 0.9 and neg < 0.1
+
+
+def test_fast_vader_matches_stock_vader():
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    stock, fast = SentimentIntensityAnalyzer(), _vader_analyzer()
+    texts = TEXTS + ["never so good", "without doubt great", "kind of boring", "no good", "it was not the best",
+                     "Never this bad. The film isn't great but the cast is VERY good, kind of. " * 20]
+    assert [fast.polarity_scores(t) for t in texts] == [stock.polarity_scores(t) for t in texts]
+
+
+def test_star_mapping():
+    probs = np.array([[1, 0, 0, 0, 0], [0, 0, 1, 0, 0], [0, 0, 0, 0.5, 0.5], [0.1, 0.2, 0.2, 0.3, 0.2]])
+    np.testing.assert_allclose(stars_to_positive(probs), [0, 0.5, 1, 0.3 + 0.2 + 0.1])
+    # columns in another order: weights follow each column's rating
+    np.testing.assert_allclose(stars_to_positive(probs[:, ::-1], stars=[5, 4, 3, 2, 1]), stars_to_positive(probs))
+
+
+@pytest.mark.parametrize("name", ["vader", "tiny_sst2", "tiny_stars"])
+def test_empty_reviews_score_half_and_order_never_matters(name, request):
+    model = name if name in SCORERS else str(request.getfixturevalue(name))
+    score = load_scorer(model, P)
+    texts = TEXTS + ["", "   \n\t "]
+    prob = score(texts)
+    assert prob.shape == (len(texts),) and ((prob >= 0) & (prob <= 1)).all()
+    assert (prob[-2:] == 0.5).all()
+    assert score(["", " "]).tolist() == [0.5, 0.5] and score([]).shape == (0,)
+    # batches are sorted by length inside: shuffled input must give the same row-by-row answers
+    perm = np.random.default_rng(0).permutation(len(texts))
+    np.testing.assert_allclose(score([texts[i] for i in perm]), prob[perm], rtol=0, atol=1e-6)
+
+
+def test_two_label_classifier_uses_the_positive_label(tiny_sst2, tmp_path):
+    prob = load_scorer(str(tiny_sst2), P)(TEXTS)
+    np.testing.assert_allclose(prob, reference_probs(tiny_sst2, TEXTS)[:, 1], atol=1e-5)
+    # the same weights with the label names swapped: P(positive) flips
+    flipped = make_tiny_model(tmp_path / "flipped", "distilbert", 2, 128, {0: "POSITIVE", 1: "NEGATIVE"})
+    np.testing.assert_allclose(load_scorer(str(flipped), P)(TEXTS), 1 - prob, atol=1e-5)
+
+
+def test_five_label_model_goes_through_star_mapping(tiny_stars, tmp_path):
+    prob = load_scorer(str(tiny_stars), P)(TEXTS)
+    np.testing.assert_allclose(prob, stars_to_positive(reference_probs(tiny_stars, TEXTS)), atol=1e-5)
+    # detected by its 5 labels, not by name or label text
+    plain = make_tiny_model(tmp_path / "plain5", "bert", 5, 128)
+    np.testing.assert_allclose(load_scorer(str(plain), P)(TEXTS), prob, atol=1e-5)
+
+
+def test_unusable_names_fail_listing_the_scorers(tmp_path):
+    with pytest.raises(ModelLoadError) as err:
+        load_scorer("no-such-scorer", P)
+    assert all(name in str(err.value) for name in ("vader", "minilm_embed", "distilbert-sst2", "nlptown-stars"))
+    with pytest.raises(ModelLoadError, match="without a trained classification head"):
+        load_scorer("minilm", P)  # a bare encoder would score with a random head
+    three = make_tiny_model(tmp_path / "three", "bert", 3, 128)
+    with pytest.raises(ModelLoadError, match="3 labels"):
+        load_scorer(str(three), P)
+
+
+def test_max_length_beyond_the_model_is_a_params_error(tiny_sst2):
+    with pytest.raises(ConfigError, match="pretrained_eval.max_length: .*128 position"):
+        load_scorer(str(tiny_sst2), P.model_copy(update={"max_length": 256}))
+
+
+def test_file_stems(tiny_sst2):
+    assert file_stem("nlptown/bert-base-multilingual-uncased-sentiment") == \
+        "nlptown--bert-base-multilingual-uncased-sentiment"
+    assert file_stem("vader") == "vader" and file_stem("distilbert-sst2") == "distilbert-sst2"
+    assert file_stem(str(tiny_sst2) + "/") == "tiny-sst2"
+
+
+def test_minilm_embed_ranks_obvious_sentences():
+    pos, neg = load_scorer("minilm_embed", P)(["I loved this wonderful film", "terrible, boring waste of time"])
+    assert pos > 0.5 > neg
+
+
+def test_stage_writes_predictions_with_a_local_model(tiny_sst2, tmp_path):
+    rng = np.random.default_rng(0)
+    test = pd.DataFrame({"uid": [f"test/x/{i}" for i in range(12)], "id": np.arange(12, dtype="int32"),
+                         "rating": pd.array(rng.integers(1, 11, 12), dtype="Int8"),
+                         "label": np.array([0, 1] * 6, dtype="int8"), "text": (TEXTS * 2)[:12]})
+    (tmp_path / "data/prepared").mkdir(parents=True)
+    test.to_parquet(tmp_path / "data/prepared/test.parquet")
+    params = {"pretrained_eval": {"models": ["vader", str(tiny_sst2)], "batch_size": 4, "max_length": 64,
+                                  "precision": "fp32"}}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    r = subprocess.run([sys.executable, str(ROOT / "src/pretrained_eval.py")], cwd=tmp_path, capture_output=True,
+                       text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert sorted(p.name for p in (tmp_path / "predictions/pretrained").iterdir()) == \
+        ["tiny-sst2.parquet", "vader.parquet"]
+    preds = pd.read_parquet(tmp_path / "predictions/pretrained/tiny-sst2.parquet")
+    assert list(preds.columns) == ["uid", "label", "pred", "prob"]
+    assert preds.uid.tolist() == test.uid.tolist() and preds.prob.between(0, 1).all()
+    assert "tiny-sst2" in r.stderr and "test accuracy" in r.stderr
+
+    # a name that cannot be loaded stops the stage with one clear line and exit code 2
+    params["pretrained_eval"]["models"] = ["vader", "no-such/model"]
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    r = subprocess.run([sys.executable, str(ROOT / "src/pretrained_eval.py")], cwd=tmp_path, capture_output=True,
+                       text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=300)
+    assert r.returncode == 2 and "minilm_embed" in r.stderr and "Traceback" not in r.stderr
