@@ -63,7 +63,8 @@ def summary_markdown(table: pd.DataFrame, n_boot: int) -> str:
     head = "| model | " + " | ".join(cols) + " | McNemar p vs best |"
     lines = [head, "|" + "---|" * (len(cols) + 2)]
     for name, r in table.iterrows():
-        p = "(best)" if pd.isna(r.mcnemar_p_vs_best) else f"{r.mcnemar_p_vs_best:.2g}"
+        p = ("(best)" if pd.isna(r.mcnemar_p_vs_best) else "< 1e-300" if r.mcnemar_p_vs_best == 0
+             else f"{r.mcnemar_p_vs_best:.2g}")
         lines.append(f"| {name} | " + " | ".join(_fmt(r, k) for k in cols) + f" | {p} |")
     n = int(table.n.iloc[0])
     note = (f"\n{n} test reviews. Brackets: 95% percentile bootstrap CI ({n_boot} resamples). "
