@@ -15,7 +15,9 @@ time dvc exp run --run-all
   echo
   echo "\`bash scripts/sweep.sh\`: ${SIZE[*]//-S /} (a 2,000-review stratified test subset)."
   echo
-  dvc exp show --md --no-pager -A=false --sort-by learning_rate --sort-order asc \
-    --drop '.*' --keep 'Experiment|learning_rate|train_size|max_length|finetuned.json:(accuracy|f1|roc_auc)$'
+  dvc exp show --md --no-pager --sort-by params.yaml:learning_rate --sort-order asc \
+    --drop '.*' --keep 'Experiment|params.yaml:learning_rate|train_size|max_length|eval.accuracy|.*finetuned.json:(accuracy|f1|roc_auc)$'
+  echo
+  echo "eval.accuracy: best validation accuracy during training (1,000 reviews); finetuned.json: test set."
 } > metrics/sweep.md
 cat metrics/sweep.md
