@@ -88,6 +88,10 @@ def test_exp_run_with_changed_learning_rate(repo):
     table = json.loads(sh([sys.executable, "-m", "dvc", "exp", "show", "--json"], repo))
     flat = json.dumps(table)
     assert "1e-05" in flat and "0.001" in flat
+    # a prepare param reruns the whole chain
+    sh([sys.executable, "-m", "dvc", "exp", "run", "-S", "prepare.val_size=0.2"], repo, timeout=600)
+    data = json.loads((repo / "metrics/data.json").read_text())
+    assert data["val"]["rows"] == pytest.approx(0.2 * (data["train"]["rows"] + data["val"]["rows"]), abs=1)
 
 
 def test_finetune_runs_under_torchrun_ddp(repo):
