@@ -79,3 +79,36 @@ def tiny_bert(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_distilbert(tmp_path_factory) -> Path:
     return make_tiny_model(tmp_path_factory.mktemp("tiny-distilbert"), "distilbert")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _restore_torch_threads():
+    """Some tests set torch's thread count (the predictor's `threads`); don't leak it."""
+    import torch
+
+    n = torch.get_num_threads()
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="session")
+def tiny(tmp_path_factory) -> Path:
+    """A tiny random 2-label classifier with negative/positive label names."""
+    return make_tiny_model(tmp_path_factory.mktemp("m") / "tiny", id2label={0: "negative", 1: "positive"})
+
+
+@pytest.fixture(scope="session")
+def baseline(tmp_path_factory) -> Path:
+    """A tfidf_lr pipeline fitted on generated reviews, saved like the baseline stage does."""
+    import joblib
+
+    from sentiment.baseline import build
+    from sentiment.config import BaselineParams
+    from sentiment.data import clean_text
+
+    df = fake_split(200, 0)
+    model = build("tfidf_lr", BaselineParams(n_jobs=1))
+    model.fit([clean_text(t) for t in df.text], df.label.values)
+    path = tmp_path_factory.mktemp("b") / "tfidf_lr.joblib"
+    joblib.dump(model, path)
+    return path

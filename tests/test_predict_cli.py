@@ -15,41 +15,12 @@ import pytest
 from conftest import ROOT, fake_split, make_tiny_model
 from sentiment.predictor import Predictor, PredictorError
 
-LABELS = {0: "negative", 1: "positive"}
 REVIEWS = ["A wonderful film, brilliant and moving.", "", "Awful<br />boring &amp; dull, the worst.",
            "   ", "The plot was superb, I loved it."]  # blank lines are skipped by the CLI
 KEPT = [0, 2, 4]
 # deterministic, independent of params.yaml; one thread: fast on a busy machine
 OPTS = ["--precision", "fp32", "--max-length", "64", "--threads", "1"]
 FIXED = dict(precision="fp32", max_length=64, threads=1)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _restore_torch_threads():
-    import torch
-
-    n = torch.get_num_threads()
-    yield
-    torch.set_num_threads(n)
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    return make_tiny_model(tmp_path_factory.mktemp("m") / "tiny", id2label=LABELS)
-
-
-@pytest.fixture(scope="module")
-def baseline(tmp_path_factory):
-    from sentiment.baseline import build
-    from sentiment.config import BaselineParams
-    from sentiment.data import clean_text
-
-    df = fake_split(200, 0)
-    model = build("tfidf_lr", BaselineParams(n_jobs=1))
-    model.fit([clean_text(t) for t in df.text], df.label.values)
-    path = tmp_path_factory.mktemp("b") / "tfidf_lr.joblib"
-    joblib.dump(model, path)
-    return path
 
 
 def cli(*args, stdin=None, cwd=None):

@@ -9,44 +9,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import joblib
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import ROOT, fake_split, make_tiny_model
+from conftest import ROOT, fake_split
 from sentiment.predictor import Prediction
 from serve import Batcher, Settings, create_app
 
-LABELS = {0: "negative", 1: "positive"}
 REVIEWS = [r for r in fake_split(40, 3).text]  # 20 negative, 20 positive, with HTML
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _restore_torch_threads():
-    import torch
-
-    n = torch.get_num_threads()
-    yield
-    torch.set_num_threads(n)
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    return make_tiny_model(tmp_path_factory.mktemp("m") / "tiny", id2label=LABELS)
-
-
-@pytest.fixture(scope="module")
-def baseline(tmp_path_factory):
-    from sentiment.baseline import build
-    from sentiment.config import BaselineParams
-    from sentiment.data import clean_text
-
-    df = fake_split(200, 0)
-    model = build("tfidf_lr", BaselineParams(n_jobs=1))
-    model.fit([clean_text(t) for t in df.text], df.label.values)
-    path = tmp_path_factory.mktemp("b") / "tfidf_lr.joblib"
-    joblib.dump(model, path)
-    return path
 
 
 def settings(model, **kw):
