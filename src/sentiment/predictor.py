@@ -21,17 +21,18 @@ import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Sequence, get_args
 
 from . import ConfigError
+from .config import Precision, Truncation
 
 log = logging.getLogger(__name__)
 
 THRESHOLD = 0.5  # the same cut as io.make_predictions: P(positive) >= 0.5 -> positive
 LABELS = ("negative", "positive")
 CHUNK = 1024  # reviews per predict call on large inputs (bounds memory, drives the progress bar)
-TRUNCATIONS = ("head", "head_tail")
-PRECISIONS = ("auto", "bf16", "fp16", "fp32")
+TRUNCATIONS = get_args(Truncation)  # one source of truth: the params schema
+PRECISIONS = get_args(Precision)
 
 
 class PredictorError(ConfigError):
