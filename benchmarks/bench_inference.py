@@ -49,6 +49,24 @@ class Args:
                                                       "use 1 on a machine shared with other busy processes"})
 
 
+def fp32_peak_gflops() -> tuple[float, str]:
+    """cores x clock x fp32 FLOPs per cycle per core (two FMA units: 2 x 2 x SIMD lanes)."""
+    from sentiment.runtime import cpu_isa
+
+    mhz = 0.0
+    with open("/proc/cpuinfo") as f:
+        mhz = max((float(l.split(":")[1]) for l in f if l.startswith("cpu MHz")), default=0.0)
+    lanes = 16 if cpu_isa().startswith(("avx512", "amx")) else 8
+    cores = os.cpu_count() or 1
+    return cores * mhz / 1000 * 2 * 2 * lanes, f"{cores} cores x {mhz / 1000:.2f} GHz x {4 * lanes} FLOP/cycle"
+
+
+def forward_flops_per_token(config, seq_len: float) -> float:
+    """Encoder forward, per token: 2 x (weights touched) + attention scores and mix (2 x 2 x L x d)."""
+    d, ff, layers = config.hidden_size, config.intermediate_size, config.num_hidden_layers
+    return layers * (2 * (4 * d * d + 2 * d * ff) + 4 * seq_len * d)
+
+
 def timed(fn, texts):
     start = time.perf_counter()
     out = fn(texts)
@@ -103,6 +121,11 @@ def main() -> None:
         p_pipe, pipe_rate = timed(like, texts)
         p_proj, proj_rate = timed(run_project, texts)
         agree = ((p_pipe >= 0.5) == (p_proj >= 0.5)).mean()
+        lengths = np.array([min(len(ids), max_length) for ids in tokenizer(texts)["input_ids"]], dtype=float)
+        gflops = proj_rate * lengths.mean() * forward_flops_per_token(model.config, lengths.mean()) / 1e9
+        peak, how = fp32_peak_gflops()
+        print(f"max_length {max_length}: project {gflops:.0f} GFLOP/s = {gflops / peak:.0%} of this CPU's fp32 peak "
+              f"({peak:.0f} GFLOP/s: {how}); mean {lengths.mean():.0f} tokens/review")
         print(f"max_length {max_length}: project {proj_rate:.1f} reviews/s | vs the ordinary pipeline "
               f"{proj_rate / ordinary_rate:.2f}x | vs a pipeline also cut at {max_length} tokens "
               f"({pipe_rate:.1f} reviews/s) {proj_rate / pipe_rate:.2f}x | same label as it on {agree:.1%}, "

@@ -37,6 +37,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def cpu_model() -> str:
+    """The CPU, as lscpu names it (figures are only comparable on the same one)."""
+    try:
+        return next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        import platform
+
+        return platform.processor() or "unknown"
+
+
 def sample_reviews(path: Path, n: int, seed: int) -> list[str]:
     import pandas as pd
 
@@ -51,8 +61,6 @@ def start_server(args, port: int, log_file) -> subprocess.Popen:
         cmd += ["--batch-size", str(args.batch_size)]
     if args.threads:
         cmd += ["--threads", str(args.threads)]
-    if not args.micro_batch:
-        cmd.append("--no-micro-batch")
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     return subprocess.Popen(cmd, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT, env=env)
 
@@ -128,7 +136,7 @@ def run_phase(url: str, payloads: list[list[str]], clients: int) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog="\n".join(__doc__.split("\n\n")[2:]),
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", default="models/finetuned", help="model to serve (default: %(default)s)")
+    ap.add_argument("--model", default="models/ensemble", help="model to serve (default: %(default)s)")
     ap.add_argument("--data", default="data/raw/imdb/test.parquet", type=Path,
                     help="reviews to send, a parquet file with a text column (default: %(default)s)")
     ap.add_argument("--requests", type=int, default=200, help="single-review requests (default: %(default)s)")
@@ -139,8 +147,6 @@ def main(argv=None) -> int:
     ap.add_argument("--warmup", type=int, default=4, help="untimed requests first (default: %(default)s)")
     ap.add_argument("--batch-size", type=int, help="server --batch-size (default: the server's)")
     ap.add_argument("--threads", type=int, help="server --threads: torch CPU threads (default: the server's)")
-    ap.add_argument("--micro-batch", action=argparse.BooleanOptionalAction, default=True,
-                    help="server micro-batching (default: on)")
     ap.add_argument("--startup-timeout", type=float, default=180)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=Path, help="also write the results here")
@@ -164,11 +170,10 @@ def main(argv=None) -> int:
         try:
             health = wait_healthy(proc, url, args.startup_timeout)
             startup = time.perf_counter() - t
-            print(f"server up in {startup:.1f}s at {url}: model {health['model']}, git {health['git_revision']}",
-                  flush=True)
+            print(f"server up in {startup:.1f}s at {url} on {cpu_model()}: model {health['model']}", flush=True)
             run_phase(url, singles[:args.warmup] + batches[:1], 1)  # warm-up, not timed
-            results = {"model": health["model"], "git_revision": health["git_revision"], "clients": args.clients,
-                       "micro_batch": args.micro_batch, "startup_s": round(startup, 1)}
+            results = {"model": health["model"], "cpu": cpu_model(), "cpus": os.cpu_count(), "clients": args.clients,
+                       "startup_s": round(startup, 1)}
             for name, payloads in (("single", singles), (f"batch{args.batch}", batches)):
                 res = run_phase(url, payloads, args.clients)
                 results[name] = res

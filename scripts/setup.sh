@@ -7,4 +7,5 @@ PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q torch==2.13.0
 .venv/bin/python -m pip install -q -r requirements.txt
-.venv/bin/python -c "import torch, transformers, dvc; print('ok: torch', torch.__version__, '| transformers', transformers.__version__)"
+.venv/bin/python -m pip install -q --no-deps -e .   # the project's library (src/sentiment), editable
+.venv/bin/python -c "import torch, transformers, dvc, sentiment; print('ok: torch', torch.__version__, '| transformers', transformers.__version__)"

@@ -3,7 +3,8 @@
     python scripts/update_readme.py          # after `dvc repro`
     python scripts/update_readme.py --check  # exit 1 if README is stale (CI-friendly)
 
-Blocks: <!-- results:start/end --> <- metrics/summary.md; <!-- sweep:start/end --> <- metrics/sweep.md.
+Blocks: <!-- results:start/end --> <- metrics/summary.md; <!-- cost:start/end --> <- logs/<stage>.json
+(through scripts/cost_table.py).
 """
 
 import argparse
@@ -11,7 +12,7 @@ import re
 import sys
 from pathlib import Path
 
-BLOCKS = {"results": "metrics/summary.md", "sweep": "metrics/sweep.md"}
+BLOCKS = {"results": "metrics/summary.md"}
 
 
 def fill(readme: str, name: str, body: str) -> str:
@@ -33,6 +34,11 @@ def main() -> None:
             body = Path(src).read_text()
             body = body.split("\n", 2)[2] if body.startswith("# ") else body  # drop the file's own title
             new = fill(new, name, body)
+    if Path("logs").is_dir():
+        sys.path.insert(0, str(Path(__file__).parent))
+        import cost_table
+
+        new = fill(new, "cost", cost_table.render(Path("logs")))
     if a.check:
         sys.exit(0 if new == readme else f"{a.readme} is stale: run python scripts/update_readme.py")
     Path(a.readme).write_text(new)

@@ -1,18 +1,22 @@
 """Stage finetune: Trainer fine-tuning of a pretrained encoder, tracked live with dvclive.
 
+Trains, then writes the model and its validation + test predictions; nothing else (the
+model card and the hub upload are the publish stage's), so only training params rerun it.
 Also runs under `torchrun --nproc_per_node=N src/finetune.py` (DDP); rank 0 writes outputs.
-An interrupted run resumes from checkpoints/finetune on the next `dvc repro`.
+An interrupted run resumes from the scratch folder checkpoints/finetune (git- and
+dvc-ignored, guarded by a fingerprint of the params and data) on the next `dvc repro`.
 """
 
 import logging
+import shutil
 from pathlib import Path
 
-from sentiment import run_stage, timed
-from sentiment.config import load_params
+from sentiment import LABELS, THRESHOLD, run_stage, timed
+from sentiment.config import FINETUNE_KEYS, load_params
 
 MODEL_DIR = "models/finetuned"
 PRED = "predictions/finetune/finetuned.parquet"
-CKPT_DIR = Path("checkpoints/finetune")
+CKPT_DIR = Path("checkpoints/finetune")  # scratch, not a DVC output: keeps the run-cache usable
 LIVE_DIR = Path("dvclive/finetune")
 DATA = "data/prepared"
 
@@ -23,45 +27,45 @@ def main() -> None:
     p = load_params()  # validate before the heavy imports
     import pandas as pd
 
-    from sentiment.card import model_card, push_to_hub
     from sentiment.data import stratified_subsample
-    from sentiment.finetune import FINETUNE_KEYS, fingerprint, finish_checkpoints, is_main_process, predict_proba, train
+    from sentiment.finetune import fingerprint, finish_checkpoints, is_main_process, predict_proba, train
     from sentiment.inference import hub_id
-    from sentiment.io import atomic_path, make_predictions, write_json, write_predictions
-    from sentiment.metrics import bootstrap_ci, compute_metrics
+    from sentiment.io import atomic_path, make_predictions, write_json, write_predictions, write_stage_log
 
     hp = {k: getattr(p, k) for k in FINETUNE_KEYS}
     train_df = stratified_subsample(pd.read_parquet(f"{DATA}/train.parquet"), p.train_size, p.seed)
-    val_df = stratified_subsample(pd.read_parquet(f"{DATA}/val.parquet"), p.eval_size, p.seed)
+    val = pd.read_parquet(f"{DATA}/val.parquet")
+    val_during = stratified_subsample(val, p.eval_size, p.seed)
     fp = fingerprint(hp, f"{DATA}/train.parquet", f"{DATA}/val.parquet")
 
-    with timed("fine-tuning", log):
-        trainer, tokenizer, _ = train(p, train_df, val_df, CKPT_DIR, LIVE_DIR, fp)
+    seconds = {}
+    with timed("fine-tuning", log, seconds, "train"):
+        trainer, tokenizer, _, rt = train(p, train_df, val_during, CKPT_DIR, CKPT_DIR / "dvclive", fp)
     if not is_main_process():
         return
     model = trainer.model
 
     test = pd.read_parquet(f"{DATA}/test.parquet")
-    with timed(f"predicting {len(test)} test reviews", log):
-        prob = predict_proba(model, tokenizer, test.text.tolist(), p.max_length, p.truncation,
-                             p.per_device_eval_batch_size, p.precision)
-    preds = make_predictions(test.uid, test.label, prob)
-    # Same metrics module as the evaluate stage; the card reports them with CIs.
-    m = compute_metrics(preds.label, preds.pred, preds.prob)
-    ci = bootstrap_ci(preds.label.values, preds.pred.values, preds.prob.values, p.evaluate.n_bootstrap, p.evaluate.seed)
-    log.info("test accuracy %.4f", m["accuracy"])
+    frames = []
+    for split, df in (("val", val), ("test", test)):
+        with timed(f"predicting {len(df)} {split} reviews", log, seconds, f"predict_{split}"):
+            prob = predict_proba(model, tokenizer, df.text.tolist(), p.max_length, p.truncation,
+                                 p.per_device_eval_batch_size, rt["precision"])
+        frames.append(make_predictions(split, df.uid, df.label, prob))
+    log.info("val accuracy %.4f", (frames[0].pred == frames[0].label).mean())  # test: the evaluate stage's
 
-    card = model_card(hub_id(p.model_name), hp, m, ci, len(train_df), len(val_df), len(test))
     with atomic_path(MODEL_DIR) as tmp:
         trainer.save_model(str(tmp))
         tokenizer.save_pretrained(str(tmp))
-        card.save(tmp / "README.md")
-        # what predict-time code needs to treat text exactly as in training
-        write_json({"max_length": p.max_length, "truncation": p.truncation}, tmp / "inference.json")
-    write_predictions(preds, PRED)
-    finish_checkpoints(CKPT_DIR, fp)
-    if p.push_to_hub:
-        log.info("pushed to %s", push_to_hub(MODEL_DIR, p.hub_model_id))
+        # Everything predict-time code needs to treat text as training did (its one settings source).
+        write_json({"max_length": p.max_length, "truncation": p.truncation, **rt, "labels": list(LABELS),
+                    "threshold": THRESHOLD, "cleaning": "sentiment.data.clean_text",
+                    "base_model": hub_id(p.model_name), "n_train": len(train_df)}, tmp / "inference.json")
+    write_predictions(frames, PRED, meta={"runtime": rt})
+    with atomic_path(LIVE_DIR) as tmp:  # the curves of this run (a resumed run's included)
+        shutil.copytree(CKPT_DIR / "dvclive", tmp)
+    write_stage_log("finetune", seconds, runtime=rt, n_train=len(train_df))
+    finish_checkpoints(CKPT_DIR)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
-"""Stage pretrained_eval: zero-shot scorers (no IMDB training) on the test set.
+"""Stage pretrained_eval: zero-shot scorers (no IMDB training) on the validation and test splits.
 
 One predictions file per name in params `pretrained_eval.models` (see sentiment/scorers.py):
 predictions/pretrained/<name>.parquet, where a hub id 'org/model' becomes 'org--model' and a
-local model directory its basename.
+local model directory its basename. Validation rows let later stages select and combine.
 """
 
 import logging
@@ -12,7 +12,7 @@ from pathlib import Path
 from sentiment import ConfigError, run_stage
 from sentiment.config import load_params
 
-TEST = "data/prepared/test.parquet"
+DATA = "data/prepared"
 PRED_DIR = Path("predictions/pretrained")
 
 log = logging.getLogger("pretrained_eval")
@@ -22,7 +22,8 @@ def main() -> None:
     p = load_params().pretrained_eval  # validate before the heavy imports
     import pandas as pd
 
-    from sentiment.io import make_predictions, write_predictions
+    from sentiment import runtime
+    from sentiment.io import make_predictions, write_predictions, write_stage_log
     from sentiment.scorers import check_name, file_stem, load_scorer
 
     stems = {name: file_stem(name) for name in p.models}
@@ -32,22 +33,26 @@ def main() -> None:
     for name in p.models:  # a typo fails now, not after an hour of scoring
         check_name(name)
 
-    test = pd.read_parquet(TEST)
-    texts = test.text.tolist()
-    for old in PRED_DIR.glob("*.parquet"):  # outputs of models no longer listed
-        if old.stem not in stems.values():
-            old.unlink()
+    splits = {s: pd.read_parquet(f"{DATA}/{s}.parquet") for s in ("val", "test")}
+    texts = [t for df in splits.values() for t in df.text]
+    dev = runtime.pick_device(p.device)
+    rt = runtime.runtime_info(dev, runtime.resolve_precision(p.precision, dev))
+    seconds = {}
     for name, stem in stems.items():
         start = time.perf_counter()
         scorer = load_scorer(name, p)
         loaded = time.perf_counter()
         prob = scorer(texts)
         took = time.perf_counter() - loaded
-        preds = make_predictions(test.uid, test.label, prob)
-        log.info("%s: test accuracy %.4f; scored %d reviews in %.1fs (%.0f reviews/s, %.1fs loading)", name,
-                 (preds.pred == preds.label).mean(), len(test), took, len(test) / max(took, 1e-9),
+        seconds[name] = round(time.perf_counter() - start, 1)
+        n_val = len(splits["val"])
+        frames = [make_predictions("val", splits["val"].uid, splits["val"].label, prob[:n_val]),
+                  make_predictions("test", splits["test"].uid, splits["test"].label, prob[n_val:])]
+        log.info("%s: val accuracy %.4f; scored %d reviews in %.1fs (%.0f reviews/s, %.1fs loading)", name,
+                 (frames[0].pred == frames[0].label).mean(), len(texts), took, len(texts) / max(took, 1e-9),
                  loaded - start)
-        write_predictions(preds, PRED_DIR / f"{stem}.parquet")
+        write_predictions(frames, PRED_DIR / f"{stem}.parquet", meta={"runtime": rt} if name != "vader" else {})
+    write_stage_log("pretrained_eval", seconds, runtime=rt)
 
 
 if __name__ == "__main__":

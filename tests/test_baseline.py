@@ -1,11 +1,35 @@
+import random
+from types import SimpleNamespace
+
 import joblib
 import numpy as np
 import pytest
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.model_selection import GridSearchCV
+from sklearn.utils.estimator_checks import check_estimator
 
 from conftest import fake_split
-from sentiment.baseline import build, predict_proba
-from sentiment.config import BaselineParams
+from sentiment.baseline import (NBSVMClassifier, StableCountVectorizer, StableTfidfVectorizer, build,
+                                grid_points, predict_proba, select_on_validation)
 from sentiment.data import clean
+
+
+def params(**over):
+    """A BaselineParams look-alike with scalar hyperparameters (what the builders take)."""
+    p = SimpleNamespace(
+        bow_rf=SimpleNamespace(max_features=20000, ngram_max=1, n_estimators=200, min_samples_leaf=1),
+        tfidf_lr=SimpleNamespace(max_features=None, ngram_max=2, min_df=2, C=8.0),
+        nbsvm=SimpleNamespace(max_features=None, ngram_max=2, min_df=1, alpha=1.0, C=1.0),
+        n_jobs=1, seed=42)
+    for key, value in over.items():
+        section, _, field = key.partition("__")
+        if field:
+            setattr(getattr(p, section), field, value)
+        else:
+            setattr(p, section, value)
+    return p
 
 
 @pytest.fixture(scope="module")
@@ -15,11 +39,10 @@ def data():
     return tr, te
 
 
-@pytest.mark.parametrize("name", ["bow_rf", "tfidf_lr"])
+@pytest.mark.parametrize("name", ["bow_rf", "tfidf_lr", "nbsvm"])
 def test_learns_tiny_separable_set(name, data, tmp_path):
     tr, te = data
-    p = BaselineParams(n_jobs=1)
-    model = build(name, p).fit(tr.text.tolist(), tr.label.values)
+    model = build(name, params()).fit(tr.text.tolist(), tr.label.values)
     prob = predict_proba(model, te.text)
     assert prob.shape == (len(te),) and ((prob >= 0) & (prob <= 1)).all()
     assert ((prob >= 0.5) == te.label.values).mean() >= 0.9
@@ -28,14 +51,259 @@ def test_learns_tiny_separable_set(name, data, tmp_path):
     loaded = joblib.load(tmp_path / "m.joblib")
     a, b = predict_proba(loaded, ["it was great, wonderful!"]), predict_proba(loaded, ["IT WAS GREAT!!! WONDERFUL"])
     assert a[0] > 0.5 and np.isclose(a, b).all()
+    assert (predict_proba(loaded, te.text) == prob).all()
 
 
 def test_seeded(data):
     tr, te = data
-    fit = lambda: predict_proba(build("bow_rf", BaselineParams(n_jobs=1, seed=3)).fit(tr.text, tr.label), te.text)
+    fit = lambda: predict_proba(build("bow_rf", params(seed=3)).fit(tr.text, tr.label), te.text)
     assert (fit() == fit()).all()
+
+
+def test_build_takes_the_first_value_of_a_grid():
+    p = params(nbsvm__ngram_max=[3, 2], nbsvm__C=[0.3, 1.0], tfidf_lr__C=[16.0, 32.0])
+    model = build("nbsvm", p)
+    assert model.named_steps["vec"].ngram_range == (1, 3) and model.named_steps["nb"].C == 0.3
+    assert build("tfidf_lr", p).named_steps["lr"].C == 16.0
 
 
 def test_unknown_model():
     with pytest.raises(ValueError, match="known"):
-        build("svm", BaselineParams())
+        build("svm", params())
+
+
+# --- deterministic max_features cut ---------------------------------------------------------
+
+def tied_corpus(seed=0):
+    """60 made-up words with counts 1..4 (so ~15 words share each count), spread over 40 docs."""
+    rng = random.Random(seed)
+    words = sorted({"".join(rng.choice("abcdefghij") for _ in range(4)) for _ in range(60)})
+    counts = {w: rng.randint(1, 4) for w in words}
+    tokens = [w for w in words for _ in range(counts[w])]
+    rng.shuffle(tokens)
+    docs = [" ".join(tokens[i::40]) for i in range(40)]
+    return docs, counts
+
+
+def rule(counts: dict, k: int) -> list:
+    return sorted(counts, key=lambda t: (-counts[t], t))[:k]
+
+
+def cuts_inside_a_tie(counts, k):
+    ranked = rule(counts, len(counts))
+    return counts[ranked[k - 1]] == counts[ranked[k]]
+
+
+@pytest.mark.parametrize("cls", [StableCountVectorizer, StableTfidfVectorizer])
+@pytest.mark.parametrize("k", [5, 23, 37])
+def test_cut_keeps_what_the_rule_says(cls, k):
+    docs, counts = tied_corpus()
+    assert cuts_inside_a_tie(counts, k)
+    vec = cls(max_features=k).fit(docs)
+    kept = sorted(rule(counts, k))
+    # kept terms, and sklearn's column order (by term) among them
+    assert vec.vocabulary_ == {t: i for i, t in enumerate(kept)}
+    if cls is StableCountVectorizer:
+        X = vec.transform(docs)
+        assert np.asarray(X.sum(axis=0)).ravel().tolist() == [counts[t] for t in kept]
+
+
+def test_cut_ranks_document_frequency_when_binary_and_respects_min_df():
+    docs, _ = tied_corpus(1)
+    df = {t: sum(t in d.split() for d in docs) for t in {t for d in docs for t in d.split()}}
+    eligible = {t: c for t, c in df.items() if c >= 2}
+    k = next(k for k in range(len(eligible) // 2, len(eligible)) if cuts_inside_a_tie(eligible, k))
+    vec = StableCountVectorizer(binary=True, min_df=2, max_features=k).fit(docs)
+    assert sorted(vec.vocabulary_) == sorted(rule(eligible, k))
+
+
+def permuted(X, vocabulary, perm):
+    """The same counts with column j moved to perm[j]."""
+    inv = np.argsort(perm)
+    return sp.csr_array(X[:, inv]), {t: int(perm[j]) for t, j in vocabulary.items()}
+
+
+@pytest.mark.parametrize("cls", [StableCountVectorizer, StableTfidfVectorizer])
+def test_cut_does_not_depend_on_the_order_ties_arrive_in(cls):
+    """What numpy's unstable argsort does: hand back tied counts in an arbitrary order. The
+    kept terms must still be the rule's; sklearn's own cut follows the order it is given."""
+    docs, counts = tied_corpus()
+    k = 23
+    full = CountVectorizer().fit(docs)
+    X = full.transform(docs)
+    rng = np.random.default_rng(0)
+    perms = [rng.permutation(X.shape[1]) for _ in range(8)]
+
+    def kept(limit_features):
+        out = []
+        for perm in perms:
+            Xp, vocab = permuted(X, full.vocabulary_, perm)
+            limit_features(Xp, vocab, len(docs), 1, k)
+            out.append(tuple(sorted(vocab)))
+        return out
+
+    assert set(kept(cls()._limit_features)) == {tuple(sorted(rule(counts, k)))}
+    # the test has teeth: sklearn's cut changes with the order of the tied columns
+    assert len(set(kept(CountVectorizer()._limit_features))) > 1
+
+
+def tie_heavy_params(texts):
+    """bow_rf on bigrams with max_features set inside a tie of equal counts."""
+    vec = CountVectorizer(preprocessor=build("bow_rf", params()).named_steps["bow"].preprocessor,
+                          token_pattern=build("bow_rf", params()).named_steps["bow"].token_pattern,
+                          stop_words="english", ngram_range=(1, 2)).fit(texts)
+    tfs = np.asarray(vec.transform(texts).sum(axis=0)).ravel()
+    counts = dict(zip(vec.get_feature_names_out(), tfs))
+    k = next(k for k in range(40, len(counts)) if cuts_inside_a_tie(counts, k))
+    return params(bow_rf__ngram_max=2, bow_rf__max_features=k, bow_rf__n_estimators=30,
+                  tfidf_lr__max_features=k, nbsvm__max_features=k)
+
+
+@pytest.mark.parametrize("name", ["bow_rf", "tfidf_lr", "nbsvm"])
+def test_row_order_does_not_change_the_model(name, data):
+    tr, te = data
+    texts, y = tr.text.tolist(), tr.label.values
+    p = tie_heavy_params(texts)
+    order = np.random.default_rng(1).permutation(len(texts))
+
+    def fit(idx):
+        model = build(name, p)
+        if name == "bow_rf":
+            # a bootstrap draws rows by position, so only a forest without it can be order-free
+            model.set_params(rf__bootstrap=False)
+        return model.fit([texts[i] for i in idx], y[idx])
+
+    a, b = fit(np.arange(len(texts))), fit(order)
+    assert a[0].vocabulary_ == b[0].vocabulary_ and len(a[0].vocabulary_) == p.bow_rf.max_features
+    pa, pb = a.predict_proba(te.text.tolist()), b.predict_proba(te.text.tolist())
+    if name == "bow_rf":
+        assert (pa == pb).all()
+    else:  # same optimum; float sums over rows in another order differ in the last bits
+        np.testing.assert_allclose(pa, pb, rtol=0, atol=1e-5)
+
+
+# --- NB-SVM ------------------------------------------------------------------------------------
+
+def test_nbsvm_log_count_ratio_and_scaling():
+    X = np.array([[2, 0, 1], [0, 1, 0], [1, 1, 0], [0, 3, 0]], dtype=float)
+    y = np.array([1, 0, 1, 0])
+    m = NBSVMClassifier(alpha=1.0, C=10.0, random_state=0).fit(sp.csr_array(X), y)
+    p = 1 + np.array([2, 1, 1])   # binarised positive rows, smoothed
+    q = 1 + np.array([0, 2, 0])
+    np.testing.assert_allclose(m.r_, np.log(p / p.sum()) - np.log(q / q.sum()), rtol=1e-12)
+    # the regression sees binarised features scaled by r
+    lr = m.lr_
+    np.testing.assert_allclose(m.decision_function(X), ((X > 0) * m.r_) @ lr.coef_.ravel() + lr.intercept_)
+    # counts, their binarisation, dense and sparse input: one model
+    for other in (X > 0, sp.csr_array(X > 0, dtype=float), X):
+        m2 = NBSVMClassifier(alpha=1.0, C=10.0, random_state=0).fit(other, y)
+        np.testing.assert_allclose(m2.r_, m.r_)
+        np.testing.assert_allclose(m2.predict_proba(X), m.predict_proba(X), atol=1e-10)
+
+
+def test_nbsvm_r_sign_on_sentiment_words(data):
+    tr, _ = data
+    model = build("nbsvm", params()).fit(tr.text.tolist(), tr.label.values)
+    vocab, r = model.named_steps["vec"].vocabulary_, model.named_steps["nb"].r_
+    assert all(r[vocab[w]] > 1 for w in ("great", "wonderful", "superb"))
+    assert all(r[vocab[w]] < -1 for w in ("awful", "boring", "terrible"))
+    assert abs(r[vocab["film"]]) < 0.5
+    assert list(model.classes_) == [0, 1]
+
+
+def test_nbsvm_clone_and_grid_search(data):
+    tr, _ = data
+    est = NBSVMClassifier(alpha=0.5, C=3.0, max_iter=50, random_state=7)
+    c = clone(est)
+    assert c is not est and c.get_params() == est.get_params() and not hasattr(c, "r_")
+    pipe = clone(build("nbsvm", params()))
+    gs = GridSearchCV(pipe, {"nb__C": [0.1, 1.0], "nb__alpha": [0.5, 1.0]}, cv=2).fit(tr.text.tolist(), tr.label.values)
+    assert gs.best_score_ >= 0.9
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.SkipTestWarning")
+def test_nbsvm_passes_sklearn_estimator_checks():
+    check_estimator(NBSVMClassifier(random_state=0))
+
+
+def test_nbsvm_is_binary():
+    with pytest.raises(ValueError, match="Only binary"):
+        NBSVMClassifier().fit(np.eye(3), [0, 1, 2])
+
+
+# --- selection on the validation split ---------------------------------------------------------
+
+class CountingVectorizer(StableCountVectorizer):
+    fits = 0
+
+    def fit_transform(self, raw_documents, y=None):
+        type(self).fits += 1
+        return super().fit_transform(raw_documents, y)
+
+
+class RecordingNBSVM(NBSVMClassifier):
+    seen = []
+
+    def fit(self, X, y):
+        super().fit(X, y)
+        type(self).seen.append((self.get_params(), X.shape[0], np.array(y), self.lr_.coef_.copy()))
+        return self
+
+
+def _split(data):
+    tr, te = data
+    return tr.text.tolist(), tr.label.values, te.text.tolist(), te.label.values
+
+
+def test_selection_picks_the_obviously_best_point(data):
+    tr_x, tr_y, va_x, va_y = _split(data)
+    pipe = build("nbsvm", params())
+    # one feature (the most frequent term) cannot separate; the full vocabulary can
+    grid = {"vec__max_features": [1, None], "nb__C": [0.5, 1.0]}
+    best, rows = select_on_validation(pipe, grid, tr_x, tr_y, va_x, va_y)
+    assert [{k: r[k] for k in grid} for r in rows] == grid_points(grid)
+    assert grid_points(grid)[0] == {"vec__max_features": 1, "nb__C": 0.5}  # last key fastest
+    assert all(r["val_accuracy"] < 0.7 for r in rows[:2]) and all(r["val_accuracy"] >= 0.9 for r in rows[2:])
+    assert best["vec__max_features"] is None
+    # equal accuracies: the earlier point wins
+    if rows[2]["val_accuracy"] == rows[3]["val_accuracy"]:
+        assert best == {"vec__max_features": None, "nb__C": 0.5}
+
+
+def test_selection_tie_goes_to_the_first_point(data):
+    tr_x, tr_y, va_x, va_y = _split(data)
+    grid = {"nb__C": [2.0, 1.0, 3.0]}  # all separate the toy set perfectly
+    best, rows = select_on_validation(build("nbsvm", params()), grid, tr_x, tr_y, va_x, va_y)
+    assert len({r["val_accuracy"] for r in rows}) == 1
+    assert best == {"nb__C": 2.0}
+
+
+def test_selection_fits_on_train_only(data):
+    tr_x, tr_y, va_x, va_y = _split(data)
+    pipe = build("nbsvm", params())
+    pipe.steps[-1] = ("nb", RecordingNBSVM(C=1.0, random_state=42))
+    grid = {"vec__ngram_range": [(1, 1), (1, 2)], "nb__C": [0.01, 1.0]}
+    RecordingNBSVM.seen = []
+    best, rows = select_on_validation(pipe, grid, tr_x, tr_y, va_x, va_y)
+    assert len(RecordingNBSVM.seen) == len(rows) == 4
+    for (_, n_rows, y, _), row in zip(RecordingNBSVM.seen, rows):
+        assert n_rows == len(tr_x) and (y == tr_y).all()
+    # each point's score is that of a model fitted on train alone, scored on val
+    for (_, _, _, coef), row in zip(RecordingNBSVM.seen, rows):
+        alone = clone(pipe).set_params(**{k: row[k] for k in grid}).fit(tr_x, tr_y)
+        np.testing.assert_array_equal(alone[-1].lr_.coef_, coef)
+        assert row["val_accuracy"] == (alone.predict(va_x) == va_y).mean()
+    # val labels only score: flipping them flips every accuracy and changes no fit
+    _, flipped = select_on_validation(pipe, grid, tr_x, tr_y, va_x, 1 - va_y)
+    for a, b in zip(rows, flipped):
+        assert b["val_accuracy"] == pytest.approx(1 - a["val_accuracy"])
+
+
+def test_selection_vectorises_once_per_vectorizer_setting(data):
+    tr_x, tr_y, va_x, va_y = _split(data)
+    pipe = build("nbsvm", params())
+    pipe.steps[0] = ("vec", CountingVectorizer(**pipe.named_steps["vec"].get_params()))
+    CountingVectorizer.fits = 0
+    _, rows = select_on_validation(pipe, {"vec__ngram_range": [(1, 1), (1, 2)], "nb__C": [0.1, 1.0, 10.0]},
+                                   tr_x, tr_y, va_x, va_y)
+    assert len(rows) == 6 and CountingVectorizer.fits == 2

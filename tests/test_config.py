@@ -68,3 +68,8 @@ def test_stage_fails_fast_on_misspelled_key(tmp_path):
     assert "prepare.val_sizee" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "data").exists()  # stopped before any work
     assert time.perf_counter() - t < 5
+
+
+def test_schema_defaults_equal_params_yaml():
+    """One source for each setting: code that builds Params() without the file gets the same values."""
+    assert load_params(ROOT / "params.yaml") == Params()

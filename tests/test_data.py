@@ -90,3 +90,22 @@ def test_hub_path_with_local_dataset(raw_dir):
 def test_hub_unreachable_is_clear():
     with pytest.raises(DataError, match="could not load dataset"):
         load_hub("no-such-user/no-such-dataset")
+
+
+def test_malformed_checksum_line_is_a_clear_error(raw_dir):
+    from sentiment import DataError
+    from sentiment.data import load_local
+
+    (raw_dir / "SHA256SUMS").write_text("not-a-digest\n")
+    with pytest.raises(DataError, match=r"SHA256SUMS:1: not a '<sha256>  <file name>' line"):
+        load_local(raw_dir)
+
+
+def test_missing_id_is_a_clear_error():
+    from sentiment import DataError
+    from sentiment.data import standardise
+
+    df = fake_split(10, 0).astype({"id": "float64"})
+    df.loc[3, "id"] = float("nan")
+    with pytest.raises(DataError, match="missing or not integers, e.g. row 3"):
+        standardise(df, "train")

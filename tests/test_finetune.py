@@ -48,8 +48,8 @@ def test_few_steps_beat_chance_and_predictions_stay_aligned(fixture, epochs, req
     model_dir = request.getfixturevalue(fixture)
     p = params(model_dir, seed=1, num_train_epochs=epochs)
     tr, va = data(192, 0), data(64, 1)
-    trainer, tok, resumed = train(p, tr, va, tmp_path / "ckpt", tmp_path / "live", "fp")
-    assert not resumed
+    trainer, tok, resumed, rt = train(p, tr, va, tmp_path / "ckpt", tmp_path / "live", "fp")
+    assert not resumed and rt["device"] == "cpu" and rt["precision"] == "fp32" and rt["cpu_isa"]
     assert trainer.state.best_metric is not None and trainer.state.best_metric > 0.8
     prob = predict_proba(trainer.model, tok, va.text.tolist(), p.max_length, p.truncation, 7)
     assert ((prob >= 0.5) == va.label.values).mean() > 0.8
@@ -57,9 +57,12 @@ def test_few_steps_beat_chance_and_predictions_stay_aligned(fixture, epochs, req
     perm = np.random.default_rng(0).permutation(len(va))
     shuffled = predict_proba(trainer.model, tok, va.text.iloc[perm].tolist(), p.max_length, p.truncation, 5)
     np.testing.assert_allclose(shuffled, prob[perm], atol=1e-5)
-    # dvclive wrote the training curves where dvc.yaml expects them
-    assert (tmp_path / "live" / "metrics.json").is_file()
-    assert list((tmp_path / "live" / "plots" / "metrics").rglob("*.tsv"))
+    # dvclive wrote the training curves: x = optimizer steps, no wall-clock figures in the metrics
+    metrics = json.loads((tmp_path / "live" / "metrics.json").read_text())
+    assert "eval" in metrics and "runtime" not in json.dumps(metrics) and "per_second" not in json.dumps(metrics)
+    steps = pd.read_csv(tmp_path / "live" / "plots" / "metrics" / "eval" / "accuracy.tsv", sep="\t").step.tolist()
+    per_epoch = 192 // 16
+    assert steps == [per_epoch * (e + 1) for e in range(int(epochs))]  # one eval per epoch, at its last step
 
 
 def test_max_length_beyond_positions_fails_clearly(tiny_bert, tmp_path):
@@ -92,12 +95,16 @@ def test_interrupted_run_resumes_from_checkpoint(tiny_bert, tmp_path):
         train(p, tr, va, ckpt, None, "fp1", callbacks=[Interrupt()])
     saved = sorted(ckpt.glob("checkpoint-*"))
     assert len(saved) == 1
-    trainer, _, resumed = train(p, tr, va, ckpt, None, "fp1")
+    trainer, _, resumed, _ = train(p, tr, va, ckpt, None, "fp1")
     assert resumed and trainer.state.global_step == 3 * 8  # 3 epochs x 128/16 steps: finished, not restarted
-    finish_checkpoints(ckpt, "fp1")
-    assert not list(ckpt.glob("checkpoint-*")) and json.loads((ckpt / "run.json").read_text())["complete"]
-    # a finished run, or one with other params, is never resumed
+    finish_checkpoints(ckpt)
+    assert not ckpt.exists()  # a finished run leaves nothing to resume
     assert not train(p, tr, va, ckpt, None, "fp1")[2]
+    finish_checkpoints(ckpt)
+    # an interrupted run with other params (another fingerprint) is not resumed either
+    with pytest.raises(KeyboardInterrupt):
+        train(p, tr, va, ckpt, None, "fp1", callbacks=[Interrupt()])
+    assert not train(p, tr, va, ckpt, None, "fp2")[2]
 
 
 def test_fingerprint_tracks_params_and_data(tmp_path):

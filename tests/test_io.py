@@ -29,23 +29,62 @@ def test_atomic_directory(tmp_path):
     assert (target / "w").read_text() == "2" and len(list(tmp_path.iterdir())) == 1
 
 
+def two_splits(prob_val=(0.2, 0.5), prob_test=(0.9,)):
+    return [make_predictions("val", ["v1", "v2"], [0, 1], list(prob_val)),
+            make_predictions("test", ["t1"], [1], list(prob_test))]
+
+
 def test_predictions_contract_roundtrip(tmp_path):
-    p = make_predictions(["a", "b", "c"], [0, 1, 1], [0.2, 0.5, 0.9])
-    assert p.pred.tolist() == [0, 1, 1]
-    write_predictions(p, tmp_path / "stage" / "m.parquet")
+    frames = two_splits()
+    assert frames[0].pred.tolist() == [0, 1]  # the threshold: P >= 0.5 is positive
+    write_predictions(frames, tmp_path / "stage" / "m.parquet", meta={"runtime": {"precision": "bf16"}})
     got = read_predictions(tmp_path)
-    assert list(got) == ["m"] and got["m"].equals(p)
+    assert list(got) == ["m"] and got["m"].equals(pd.concat(frames, ignore_index=True))
+    assert got["m"].attrs == {"meta": {"runtime": {"precision": "bf16"}}, "stage": "stage"}
+
+
+def test_both_splits_required(tmp_path):
+    with pytest.raises(ValueError, match=r"must cover the splits \['val', 'test'\]"):
+        write_predictions(two_splits()[:1], tmp_path / "x.parquet")
+    with pytest.raises(ValueError, match="split must be"):
+        make_predictions("train", ["a"], [0], [0.1])
+
+
+def test_old_contract_is_named(tmp_path):
+    pd.DataFrame({"uid": ["a"], "label": [0], "pred": [0], "prob": [0.1]}).to_parquet(tmp_path / "old.parquet")
+    with pytest.raises(ValueError, match=r"lack column\(s\) \['split'\].*rerun its stage"):
+        read_predictions(tmp_path)
+
+
+def test_named_models_must_exist(tmp_path):
+    write_predictions(two_splits(), tmp_path / "s" / "m.parquet")
+    assert list(read_predictions(tmp_path, ["m"])) == ["m"]
+    with pytest.raises(ValueError, match=r"model\(s\) \['nope'\]"):
+        read_predictions(tmp_path, ["m", "nope"])
 
 
 @pytest.mark.parametrize("prob", [[0.2, 1.5], [0.2]])
 def test_bad_probabilities(prob):
     with pytest.raises(ValueError, match="prob"):
-        make_predictions(["a", "b"], [0, 1], prob)
+        make_predictions("val", ["a", "b"], [0, 1], prob)
 
 
 def test_duplicate_uids_rejected(tmp_path):
+    frames = [make_predictions("val", ["a", "a"], [0, 1], [0.1, 0.9]), two_splits()[1]]
     with pytest.raises(ValueError, match="duplicate"):
-        write_predictions(make_predictions(["a", "a"], [0, 1], [0.1, 0.9]), tmp_path / "x.parquet")
+        write_predictions(frames, tmp_path / "x.parquet")
+
+
+def test_split_rows_orders_like_the_reference():
+    from sentiment.io import split_rows
+
+    df = pd.concat(two_splits(prob_val=(0.2, 0.7)), ignore_index=True)
+    ref = pd.DataFrame({"uid": ["v2", "v1"], "label": [1, 0]})
+    assert split_rows(df, "val", ref, "m").prob.tolist() == [0.7, 0.2]
+    with pytest.raises(ValueError, match="do not cover the prepared val split"):
+        split_rows(df, "val", ref.iloc[:1], "m")
+    with pytest.raises(ValueError, match="labels disagree"):
+        split_rows(df, "val", ref.assign(label=[0, 0]), "m")
 
 
 def test_no_predictions(tmp_path):

@@ -63,3 +63,44 @@ def test_mcnemar():
     r = mcnemar(y, a, b)
     assert r["a_right_b_wrong"] == 30 and r["b_right_a_wrong"] == 0 and r["p_value"] < 1e-8
     assert mcnemar(y, b, a)["p_value"] == r["p_value"]
+
+
+def test_bootstrap_weights_equal_explicit_resampling(preds):
+    """A resample as multinomial weights gives exactly the metrics of the resampled rows."""
+    from sentiment.metrics import weighted_metrics
+
+    y, pred, prob = preds
+    rng = np.random.default_rng(7)
+    for _ in range(5):
+        idx = rng.integers(0, len(y), len(y))
+        w = np.bincount(idx, minlength=len(y))
+        assert (w != 1).any()
+        weighted = weighted_metrics(y, pred, prob, w)
+        explicit = compute_metrics(y[idx], pred[idx], prob[idx])
+        for k, v in explicit.items():
+            assert weighted[k][0] == pytest.approx(v, rel=1e-9, abs=1e-12), k
+
+
+def test_hf_evaluate_module_is_the_same_implementation(preds):
+    """evaluate.load(<repo path>) works offline and returns this module's numbers, CIs included."""
+    import evaluate
+
+    from sentiment.metrics import HF_METRIC_DIR
+
+    y, pred, prob = preds
+    metric = evaluate.load(str(HF_METRIC_DIR))
+    got = metric.compute(predictions=pred, references=y, prediction_scores=prob, n_bootstrap=50, seed=3)
+    ci = got.pop("ci95")
+    assert got == pytest.approx(compute_metrics(y, pred, prob))
+    assert ci == {k: pytest.approx(v) for k, v in bootstrap_ci(y, pred, prob, 50, 3).items()}
+
+
+def test_src_does_not_shadow_the_evaluate_package():
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    out = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, 'src'); import evaluate; "
+                          "print(evaluate.__file__)"], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert "site-packages" in out.stdout and "/src/" not in out.stdout

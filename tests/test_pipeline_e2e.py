@@ -1,7 +1,9 @@
-"""The real `dvc repro` of the whole pipeline in a temp copy of the repo, on small params."""
+"""The real `dvc repro` of the whole pipeline in a temp copy of the repo, on small params:
+outputs, which stages rerun for which param, the run-cache, a remote round trip, DDP."""
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,7 +14,8 @@ import yaml
 
 from conftest import ROOT, make_tiny_model
 
-COPY = ["src", "dvc.yaml", "params.yaml", ".dvcignore", ".dvc/config", ".dvc/plots", "data/raw/imdb"]
+COPY = ["src", "dvc.yaml", "params.yaml", ".dvcignore", ".gitignore", ".dvc/config", ".dvc/plots", "data/raw/imdb"]
+TRAINING = {"baseline", "pretrained_eval", "finetune"}
 
 
 def sh(cmd, cwd, stderr=False, **kw):
@@ -22,9 +25,35 @@ def sh(cmd, cwd, stderr=False, **kw):
     return r.stdout + (r.stderr if stderr else "")
 
 
+def dvc(*args, cwd, **kw):
+    return sh([sys.executable, "-m", "dvc", *args], cwd, stderr=True, timeout=900, **kw)
+
+
+def ran(log: str) -> set[str]:
+    return set(re.findall(r"Running stage '([\w-]+)'", log))
+
+
+def restored(log: str) -> set[str]:
+    return set(re.findall(r"Stage '([\w-]+)' is cached - skipping run", log))
+
+
+def set_param(repo: Path, key: str, value) -> None:
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    node = params
+    *path, last = key.split(".")
+    for k in path:
+        node = node[k]
+    node[last] = value
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+
 def small_params(params: dict) -> dict:
     params["prepare"].update(max_train=600, max_test=300)
-    params["baseline"]["bow_rf"]["n_estimators"] = 20
+    b = params["baseline"]
+    b["bow_rf"]["n_estimators"] = 20
+    b["tfidf_lr"].update(ngram_max=[1, 2], C=[1.0, 10.0])
+    b["nbsvm"].update(ngram_max=[1, 2], C=[0.1, 1.0])
+    params["ensemble"].update(C=[0.1, 1.0], cv_folds=3)
     params["evaluate"]["n_bootstrap"] = 50
     params["pretrained_eval"]["models"] = ["vader", "tiny-model"]  # a local dir takes the hub-model path
     # a tiny random BERT stands in for the pretrained encoder (same Auto* loading path)
@@ -39,57 +68,118 @@ def repo(tmp_path_factory):
     for rel in COPY:
         src, dst = ROOT / rel, d / rel
         dst.parent.mkdir(parents=True, exist_ok=True)
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, dst)
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, dst, **({"ignore": shutil.ignore_patterns(
+            "__pycache__")} if src.is_dir() else {}))
     params = small_params(yaml.safe_load((d / "params.yaml").read_text()))
     (d / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     make_tiny_model(d / "tiny-model")
     sh("git init -q && git add -A && git -c user.name=t -c user.email=t@t commit -qm init", d)
-    sh([sys.executable, "-m", "dvc", "repro"], d, timeout=900)
+    log = dvc("repro", cwd=d)
+    assert ran(log) == {"prepare", "baseline", "pretrained_eval", "finetune", "ensemble", "evaluate", "publish"}
     return d
 
 
-def test_repro_writes_metrics_for_every_model(repo):
+def commit(repo: Path, msg: str) -> None:
+    sh(f"git add -A && git -c user.name=t -c user.email=t@t commit -qm '{msg}'", repo)
+
+
+def test_repro_writes_val_and_test_metrics_for_every_model(repo):
     data = json.loads((repo / "metrics/data.json").read_text())
     assert data["test"]["rows"] == 300 and data["test"]["pos"] == 150
-    for model in ("bow_rf", "tfidf_lr"):
-        m = json.loads((repo / f"metrics/models/{model}.json").read_text())
-        assert m["n"] == 300 and m["accuracy"] > 0.6, (model, m)
-    assert json.loads((repo / "metrics/models/vader.json").read_text())["accuracy"] > 0.6
-    assert (repo / "metrics/models/tiny-model.json").is_file()
-    # a tiny random model on 96 reviews learns nothing useful, but is scored like the others
+    n_val = data["val"]["rows"]
+    models = {p.stem for p in (repo / "metrics/models").glob("*.json")}
+    assert models == {"bow_rf", "tfidf_lr", "nbsvm", "vader", "tiny-model", "finetuned", "ensemble"}
+    for name in models:
+        m = json.loads((repo / f"metrics/models/{name}.json").read_text())
+        assert m["val"]["n"] == n_val and m["test"]["n"] == 300, name
+    for name, floor in (("bow_rf", 0.6), ("tfidf_lr", 0.75), ("nbsvm", 0.75), ("ensemble", 0.75)):
+        m = json.loads((repo / f"metrics/models/{name}.json").read_text())
+        assert m["val"]["accuracy"] > floor and m["test"]["accuracy"] > floor, (name, m)
+    # transformer results record how they were computed; classical ones need not
     ft = json.loads((repo / "metrics/models/finetuned.json").read_text())
-    assert ft["n"] == 300 and 0 <= ft["accuracy"] <= 1
-    assert (repo / "models/finetuned/README.md").read_text().count("learning_rate") == 1
-    assert json.loads((repo / "dvclive/finetune/metrics.json").read_text())["eval"]["accuracy"] >= 0
+    assert ft["runtime"]["device"] == "cpu" and ft["runtime"]["precision"] in ("bf16", "fp32") and ft["runtime"]["cpu_isa"]
+    assert "runtime" not in json.loads((repo / "metrics/models/nbsvm.json").read_text())
+    info = json.loads((repo / "models/finetuned/inference.json").read_text())
+    assert info["precision"] == ft["runtime"]["precision"] and info["max_length"] == 64
+    # every choice is on record: grids scored on validation, the stacker's CV
+    sel = json.loads((repo / "metrics/selection/baseline.json").read_text())
+    assert set(sel) == {"tfidf_lr", "nbsvm"} and len(sel["nbsvm"]["val_accuracy"]) == 4
+    assert sel["nbsvm"]["chosen"] in sel["nbsvm"]["val_accuracy"]
+    assert max(sel["nbsvm"]["val_accuracy"].values()) == sel["nbsvm"]["val_accuracy"][sel["nbsvm"]["chosen"]]
+    ens = json.loads((repo / "metrics/selection/ensemble.json").read_text())
+    assert set(ens["coef"]) == {"nbsvm", "tfidf_lr", "finetuned"} and ens["C"] in (0.1, 1.0)
+    assert json.loads((repo / "models/ensemble/ensemble.json").read_text())["members"][0]["path"] == \
+        "models/baseline/nbsvm.joblib"
     comp = json.loads((repo / "metrics/comparison.json").read_text())
-    assert set(comp["models"]) >= {"bow_rf", "tfidf_lr"}
+    assert comp["best_on_val"] in models and set(comp["models"]["ensemble"]["test"]["mcnemar_p"]) == models - {"ensemble"}
     summary = (repo / "metrics/summary.md").read_text()
-    assert "| tfidf_lr |" in summary and "| bow_rf |" in summary
+    assert "| nbsvm |" in summary and "Stacker `ensemble`" in summary and "Validation (model selection)" in summary
     assert "most confident mistakes" in (repo / "metrics/errors.md").read_text()
+    assert (repo / "models/finetuned.md").read_text().count("learning_rate") == 1
+    live = (repo / "dvclive/finetune/metrics.json").read_text()
+    assert "eval" in json.loads(live) and "runtime" not in live and "per_second" not in live
+    for stage in ("prepare", "baseline", "pretrained_eval", "finetune", "ensemble", "evaluate"):
+        assert json.loads((repo / f"logs/{stage}.json").read_text())["seconds"], stage
+    commit(repo, "first run")
 
 
 def test_second_repro_is_a_noop(repo):
-    out = sh([sys.executable, "-m", "dvc", "repro"], repo)
-    assert "Running stage" not in out
-    assert "up to date" in sh([sys.executable, "-m", "dvc", "status"], repo)
+    assert ran(dvc("repro", cwd=repo)) == set()
+    assert "up to date" in dvc("status", cwd=repo)
 
 
 def test_metrics_show_and_plots(repo):
     shown = json.loads(sh([sys.executable, "-m", "dvc", "metrics", "show", "--json"], repo))
     flat = json.dumps(shown)
-    assert "metrics/models/tfidf_lr.json" in flat and "accuracy" in flat
-    sh([sys.executable, "-m", "dvc", "plots", "show", "-o", "plots_html"], repo)
+    assert "metrics/models/nbsvm.json" in flat and '"val"' in flat and '"cpu_isa"' in flat
+    dvc("plots", "show", "-o", "plots_html", cwd=repo)
     html = (repo / "plots_html" / "index.html").read_text()
     assert "confusion" in html and "ROC curves" in html and "Fine-tune validation accuracy" in html
 
 
-def test_exp_run_with_changed_learning_rate(repo):
-    sh([sys.executable, "-m", "dvc", "exp", "run", "-S", "learning_rate=1e-5"], repo, timeout=600)
-    table = json.loads(sh([sys.executable, "-m", "dvc", "exp", "show", "--json"], repo))
-    flat = json.dumps(table)
-    assert "1e-05" in flat and "0.001" in flat
-    # a prepare param reruns the whole chain
-    sh([sys.executable, "-m", "dvc", "exp", "run", "-S", "prepare.val_size=0.2"], repo, timeout=600)
+def test_param_changes_rerun_only_what_depends_on_them(repo):
+    """Evaluation and publishing params never rerun training; learning_rate reruns finetune and after."""
+    set_param(repo, "evaluate.n_bootstrap", 60)
+    log = dvc("repro", cwd=repo)
+    assert ran(log) <= {"evaluate", "publish"} and "evaluate" in ran(log)
+
+    set_param(repo, "publish.hub_model_id", "someone/imdb-minilm")  # push_to_hub stays false: offline
+    assert ran(dvc("repro", cwd=repo)) == {"publish"}
+
+    set_param(repo, "learning_rate", 2e-3)
+    log = dvc("repro", cwd=repo)
+    assert ran(log) == {"finetune", "ensemble", "evaluate", "publish"}, log[-2000:]
+    assert not ran(log) & {"prepare", "baseline", "pretrained_eval"}
+    commit(repo, "lr 2e-3")
+
+
+def test_run_cache_restores_a_parameter_set_seen_before(repo):
+    """Back to the first learning rate: finetune comes from DVC's run-cache, not from training."""
+    log = dvc("exp", "run", "-S", "learning_rate=1e-3", cwd=repo)
+    assert "finetune" in restored(log) and "finetune" not in ran(log), log[-3000:]
+    assert "| learning_rate | 0.001 |" in (repo / "models/finetuned.md").read_text()
+    assert "up to date" in dvc("status", cwd=repo)
+
+
+def test_remote_round_trip_then_predict_without_training(repo, tmp_path):
+    """push -> fresh clone -> pull -> clean status -> the predict CLI answers."""
+    remote = tmp_path / "remote"
+    dvc("remote", "add", "-d", "-f", "store", str(remote), cwd=repo)
+    commit(repo, "remote")
+    dvc("push", cwd=repo)
+    clone = tmp_path / "clone"
+    sh(["git", "clone", "-q", str(repo), str(clone)], tmp_path)
+    assert not (clone / "models/finetuned").exists()
+    dvc("pull", cwd=clone)
+    assert "up to date" in dvc("status", cwd=clone)
+    out = sh([sys.executable, "src/predict.py", "--model", "models/ensemble", "--format", "jsonl",
+              "What a wonderful, moving film. I loved it."], clone)
+    assert json.loads(out.strip().splitlines()[-1])["label"] in ("positive", "negative")
+
+
+def test_exp_run_prepare_param_reruns_the_chain(repo):
+    log = dvc("exp", "run", "-S", "prepare.val_size=0.2", cwd=repo)
+    assert {"prepare", "baseline", "finetune", "ensemble", "evaluate"} <= ran(log)
     data = json.loads((repo / "metrics/data.json").read_text())
     assert data["val"]["rows"] == pytest.approx(0.2 * (data["train"]["rows"] + data["val"]["rows"]), abs=1)
 
@@ -100,6 +190,9 @@ def test_finetune_runs_under_torchrun_ddp(repo):
     before = pred.stat().st_mtime
     out = sh([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "src/finetune.py"], repo,
              stderr=True, timeout=600)
-    assert "2 process(es)" in out and out.count("test accuracy") == 1  # rank 0 alone predicts and writes
+    assert "2 process(es)" in out and out.count("val accuracy") == 1  # rank 0 alone predicts and writes
     assert pred.stat().st_mtime > before
-    assert len(__import__("pandas").read_parquet(pred)) == 300
+    import pandas as pd
+
+    df = pd.read_parquet(pred)
+    assert (df.split == "test").sum() == 300 and (df.split == "val").sum() > 0

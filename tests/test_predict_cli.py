@@ -4,29 +4,39 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import time
 
 import joblib
+import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import ROOT, fake_split, make_tiny_model
-from sentiment.predictor import Predictor, PredictorError
+from conftest import ROOT, fake_review, make_tiny_model
+from sentiment.inference import resolve_precision
+from sentiment.predictor import CHARS_PER_TOKEN, InputError, Predictor, PredictorError, cut
 
-REVIEWS = ["A wonderful film, brilliant and moving.", "", "Awful<br />boring &amp; dull, the worst.",
-           "   ", "The plot was superb, I loved it."]  # blank lines are skipped by the CLI
-KEPT = [0, 2, 4]
-# deterministic, independent of params.yaml; one thread: fast on a busy machine
+# what the finetune stage writes beside the model
+INFERENCE_JSON = {"max_length": 256, "truncation": "head_tail", "precision": "bf16", "device": "cpu", "cpu_isa": "amx",
+                  "labels": ["negative", "positive"], "threshold": 0.5, "cleaning": "sentiment.data.clean_text"}
+
+REVIEWS = ["A wonderful film, brilliant and moving.", "Awful<br />boring &amp; dull, the worst.",
+           "The plot was superb, I loved it."]
+# deterministic, independent of any params.yaml; one thread: fast on a busy machine
 OPTS = ["--precision", "fp32", "--max-length", "64", "--threads", "1"]
 FIXED = dict(precision="fp32", max_length=64, threads=1)
 
 
 def cli(*args, stdin=None, cwd=None):
+    """Run the CLI; stdin as str or raw bytes; stdout/stderr come back as text."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    return subprocess.run([sys.executable, str(ROOT / "src" / "predict.py"), *map(str, args)], input=stdin,
-                          capture_output=True, text=True, cwd=cwd or ROOT, env=env, timeout=120)
+    stdin = stdin.encode() if isinstance(stdin, str) else stdin
+    r = subprocess.run([sys.executable, str(ROOT / "src" / "predict.py"), *map(str, args)], input=stdin,
+                       capture_output=True, cwd=cwd or ROOT, env=env, timeout=120)
+    return subprocess.CompletedProcess(r.args, r.returncode, r.stdout.decode(), r.stderr.decode())
 
 
 def ok(r):
@@ -47,34 +57,39 @@ def test_single_review_argument_text_format(tiny, tmp_path):
     assert float(prob) == pytest.approx(want_prob, abs=1e-4)
 
 
-def test_txt_file_jsonl_with_progress_bar(tiny, tmp_path):
+def test_txt_file_jsonl_streamed_in_chunks_with_progress_bar(tiny, tmp_path, monkeypatch):
+    import predict
+
+    monkeypatch.setattr(predict, "CHUNK", 2)  # 3 reviews -> 2 chunks: indices continue across chunks
     f = tmp_path / "reviews.txt"
     f.write_text("\n".join(REVIEWS) + "\n")
+    out = tmp_path / "out.jsonl"
+    assert predict.main(["--model", str(tiny), *OPTS, "--file", str(f), "--format", "jsonl", "-o", str(out),
+                         "--progress"]) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [row["index"] for row in rows] == [0, 1, 2]
+    assert [(row["label"], row["prob_positive"]) for row in rows] == expected(tiny, REVIEWS, **FIXED)
     r = cli("--model", tiny, *OPTS, "--file", f, "--format", "jsonl", "--progress")
-    rows = [json.loads(line) for line in ok(r).splitlines()]
-    assert [row["index"] for row in rows] == KEPT  # line numbers, blank lines skipped
-    want = expected(tiny, [REVIEWS[i] for i in KEPT], **FIXED)
-    assert [(row["label"], row["prob_positive"]) for row in rows] == want
-    assert "skipped 2 blank" in r.stderr and "review" in r.stderr  # warning + tqdm bar on stderr
+    assert ok(r).splitlines() == out.read_text().splitlines() and "review" in r.stderr  # tqdm bar on stderr
 
 
 def test_csv_file_csv_format_to_output_file(tiny, tmp_path):
     f = tmp_path / "reviews.csv"
-    pd.DataFrame({"id": range(5), "text": REVIEWS}).to_csv(f, index=False)  # "" and "   " -> NaN / blank
+    pd.DataFrame({"id": range(3), "text": REVIEWS}).to_csv(f, index=False)
     ok(cli("--model", tiny, *OPTS, "-f", f, "--format", "csv", "-o", tmp_path / "out.csv"))
     rows = list(csv.DictReader(open(tmp_path / "out.csv")))
-    assert [int(r["index"]) for r in rows] == KEPT
-    want = expected(tiny, [REVIEWS[i] for i in KEPT], **FIXED)
+    assert [int(r["index"]) for r in rows] == [0, 1, 2]
+    want = expected(tiny, REVIEWS, **FIXED)
     assert [r["label"] for r in rows] == [w[0] for w in want]
     assert [float(r["prob_positive"]) for r in rows] == pytest.approx([w[1] for w in want], abs=1e-6)
 
 
 def test_stdin(tiny):
     lines = ok(cli("--model", tiny, *OPTS, "-", stdin="\n".join(REVIEWS))).splitlines()
-    want = expected(tiny, [REVIEWS[i] for i in KEPT], **FIXED)
+    want = expected(tiny, REVIEWS, **FIXED)
     assert [line.split("\t")[0] for line in lines] == [w[0] for w in want]
     assert [float(line.split("\t")[1]) for line in lines] == pytest.approx([w[1] for w in want], abs=1e-4)
-    assert [line.split("\t")[2] for line in lines] == [" ".join(REVIEWS[i].split()) for i in KEPT]
+    assert [line.split("\t")[2] for line in lines] == [" ".join(t.split()) for t in REVIEWS]
 
 
 def test_baseline_joblib_parquet_and_stdin(baseline, tmp_path):
@@ -84,31 +99,55 @@ def test_baseline_joblib_parquet_and_stdin(baseline, tmp_path):
             ok(cli("-m", baseline, "-f", f, "--text-column", "review", "--format", "jsonl")).splitlines()]
     assert [r["label"] for r in rows] == ["positive", "negative"]
     assert rows[0]["prob_positive"] > 0.5 > rows[1]["prob_positive"]
-    stdin = "\n".join(REVIEWS)
-    out = ok(cli("-m", baseline, "--format", "csv", "-", stdin=stdin))
-    rows = list(csv.DictReader(io.StringIO(out)))
-    assert [int(r["index"]) for r in rows] == KEPT and [r["label"] for r in rows] == ["positive", "negative", "positive"]
-    want = expected(baseline, [REVIEWS[i] for i in KEPT])
-    assert [float(r["prob_positive"]) for r in rows] == pytest.approx([w[1] for w in want], abs=1e-6)
-    lines = ok(cli("-m", baseline, "-", stdin=stdin)).splitlines()  # text format
-    assert [line.split("\t")[0] for line in lines] == ["positive", "negative", "positive"]
-    assert [line.split("\t")[2] for line in lines] == [" ".join(REVIEWS[i].split()) for i in KEPT]
+    rows = list(csv.DictReader(io.StringIO(ok(cli("-m", baseline, "--format", "csv", "-", stdin="\n".join(REVIEWS))))))
+    assert [int(r["index"]) for r in rows] == [0, 1, 2] and [r["label"] for r in rows] == ["positive", "negative", "positive"]
+    assert [float(r["prob_positive"]) for r in rows] == pytest.approx([w[1] for w in expected(baseline, REVIEWS)], abs=1e-6)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--model", "no/such/model", "A film"], "does not exist"),
-    (["--model", "{baseline}", "--file", "missing.txt"], "file not found"),
-    (["--model", "{baseline}", "--file", "{csv_no_text}"], "no 'text' column"),
-    (["--model", "{baseline}", "-", ], "no reviews to classify"),
-    (["--model", "{junk}", "A film"], "no config.json"),
-])
-def test_errors_exit_2_with_one_clear_line(args, message, baseline, tmp_path):
+def _files(tmp_path):
+    """Bad inputs, one per case below."""
     (tmp_path / "junk").mkdir()
     pd.DataFrame({"review": ["x"]}).to_csv(tmp_path / "no_text.csv", index=False)
-    args = [a.format(baseline=baseline, junk=tmp_path / "junk", csv_no_text=tmp_path / "no_text.csv") for a in args]
-    r = cli(*args, stdin="\n\n", cwd=tmp_path)
-    assert r.returncode == 2 and r.stdout == ""
+    (tmp_path / "blank.txt").write_text("fine\n\ngood\n")
+    (tmp_path / "html.txt").write_text("fine\ngood\n<br /><br />\n")
+    (tmp_path / "latin1.txt").write_bytes("fine\ncaf\u00e9 au lait\n".encode("latin-1"))
+    (tmp_path / "latin1.csv").write_bytes("text\nfine\ncaf\u00e9\n".encode("latin-1"))
+    pd.DataFrame({"text": ["fine", "", "good"]}).to_csv(tmp_path / "empty_cell.csv", index=False)
+    pd.DataFrame({"text": ["fine", None]}).to_parquet(tmp_path / "none.parquet")
+    pd.DataFrame({"text": [1, 2]}).to_parquet(tmp_path / "ints.parquet")
+    (tmp_path / "broken.parquet").write_bytes(b"PAR1 not really")
+
+
+@pytest.mark.parametrize("args, stdin, message", [
+    (["--model", "no/such/model", "A film"], None, "does not exist"),
+    (["--model", "{junk}", "A film"], None, "no config.json"),
+    (["{model}", "--file", "missing.txt"], None, "file not found"),
+    (["{model}", "--file", "no_text.csv"], None, "no 'text' column"),
+    (["{model}", "-"], b"", "stdin: no reviews to classify"),
+    (["{model}", "  <br /> "], None, "review: text at index 0 is empty"),
+    (["{model}", "-"], b"fine\n\ngood\n", "stdin: text at index 1 is empty"),
+    (["{model}", "-"], b"fine\ncaf\xe9\n", "stdin: line 2 (index 1) is not UTF-8"),
+    (["{model}", "--file", "blank.txt"], None, "blank.txt: text at index 1 is empty"),
+    (["{model}", "--file", "html.txt"], None, "html.txt: text at index 2 is empty"),
+    (["{model}", "--file", "latin1.txt"], None, "latin1.txt: line 2 (index 1) is not UTF-8"),
+    (["{model}", "--file", "latin1.csv"], None, "latin1.csv: line 3 (index 2) is not UTF-8"),
+    (["{model}", "--file", "empty_cell.csv"], None, "text at index 1 is empty"),
+    (["{model}", "--file", "none.parquet"], None, "text at index 1 is not text (NoneType)"),
+    (["{model}", "--file", "ints.parquet"], None, "text at index 0 is not text (int) (and 1 more: [1])"),
+    (["{model}", "--file", "broken.parquet"], None, "not a readable parquet file"),
+    (["{model}", "-o", "no/such/dir/out.txt", "A film"], None, "cannot write --output no/such/dir/out.txt"),
+])
+@pytest.mark.parametrize("model", ["baseline", "tiny"])
+def test_bad_input_exits_2_with_one_clear_line_before_inference(args, stdin, message, model, request, tmp_path):
+    if model == "tiny" and "{model}" not in args:
+        pytest.skip("no model involved")
+    _files(tmp_path)
+    model_path = request.getfixturevalue(model)
+    args = [x for a in args for x in (["--model", model_path] if a == "{model}" else [a.replace("{junk}", "junk")])]
+    r = cli(*args, "--progress", stdin=stdin, cwd=tmp_path)
+    assert r.returncode == 2 and r.stdout == "", r.stderr
     assert message in r.stderr and "Traceback" not in r.stderr
+    assert "predict (" not in r.stderr  # the progress bar never started: no inference ran
 
 
 def test_usage_errors_and_help():
@@ -123,31 +162,130 @@ def test_predictor_cleans_like_training_and_keeps_order(tiny):
     p = Predictor(tiny, **FIXED, batch_size=2)
     raw = ["Great<br /><br />film &amp; cast", "dull " * 300, "ok", "Great film & cast"]
     preds = p.predict(raw)
-    assert [tuple(x) for x in preds] == [(x.label, x.prob_positive) for x in preds]  # unpacks as a pair
     assert preds[0].prob_positive == pytest.approx(preds[3].prob_positive, abs=1e-6)  # HTML cleaned
+    assert preds[0] == (preds[0].label, preds[0].prob_positive)  # a NamedTuple
     # batching and sorting by length never misalign rows
     single = [p.predict([t])[0].prob_positive for t in raw]
     assert [x.prob_positive for x in preds] == pytest.approx(single, abs=1e-5)
-    with pytest.raises(ValueError, match="empty after cleaning"):
-        p.predict(["fine", "<br />"])
 
 
-def test_predictor_settings_come_from_model_dir_then_params(tiny, tmp_path):
-    params = tmp_path / "params.yaml"
-    params.write_text("max_length: 48\ntruncation: head\nprecision: fp32\n")
-    p = Predictor(tiny, params_file=params)
-    assert (p.max_length, p.truncation, p.precision, p.settings_source) == (48, "head", "fp32", str(params))
-    carded = tmp_path / "carded"
-    shutil.copytree(tiny, carded)
-    (carded / "inference.json").write_text('{"max_length": 80, "truncation": "head"}')  # the finetune stage's record
-    p = Predictor(carded, params_file=params)
-    assert (p.max_length, p.truncation, p.settings_source) == (80, "head", "inference.json")
-    assert Predictor(carded, max_length=32, truncation="head", params_file=params).max_length == 32
-    # a default beyond the model's 128 positions is capped; an explicit one is an error
-    params.write_text("max_length: 512\n")
-    assert Predictor(tiny, params_file=params).max_length == 128
+@pytest.mark.parametrize("texts, message, indices", [
+    (["fine", "<br />"], "text at index 1 is empty", [1]),
+    (["", "fine", " \n\t"], "text at index 0 is empty (whitespace/HTML only) (and 1 more: [2])", [0, 2]),
+    (["fine", 3], "text at index 1 is not text (int)", [1]),
+    (["fine", "caf\udce9"], "text at index 1 is not valid UTF-8", [1]),
+])
+def test_predictor_rejects_bad_texts_naming_their_index(texts, message, indices, baseline):
+    with pytest.raises(InputError, match=re.escape(message)) as e:
+        Predictor(baseline).predict(texts)
+    assert e.value.indices == indices
+
+
+def test_scorers_share_the_empty_text_policy():
+    from sentiment.config import PretrainedEvalParams
+    from sentiment.scorers import load_scorer
+
+    score = load_scorer("vader", PretrainedEvalParams())
+    assert score([]).shape == (0,)
+    with pytest.raises(ValueError, match=r"text at index 1 is empty"):
+        score(["fine", "  "])
+
+
+def test_settings_come_from_the_model_dir_only(tiny, tmp_path, monkeypatch, caplog):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "params.yaml").write_text("max_length: 48\ntruncation: head_tail\nprecision: fp32\n")  # not read
+    p = Predictor(tiny)  # no inference.json: the model's own limits, with a warning
+    assert (p.max_length, p.truncation, p.precision) == (128, "head", resolve_precision("auto"))
+    assert "no inference.json" in caplog.text and p.info()["settings_from"].startswith("model config")
+    trained = tmp_path / "trained"
+    shutil.copytree(tiny, trained)
+    (trained / "inference.json").write_text(json.dumps({**INFERENCE_JSON, "max_length": 80}))
+    p = Predictor(trained)
+    assert (p.max_length, p.truncation, p.precision) == (80, "head_tail", resolve_precision("auto"))
+    info = p.info()
+    assert info["settings_from"] == "inference.json" and info["trained_with"]["precision"] == "bf16"
+    assert len(info["sha256"]) == 12 and info["sha256"] == Predictor(tiny).info()["sha256"]  # same weights
+    assert Predictor(trained, max_length=32, truncation="head", precision="fp32").max_length == 32
     with pytest.raises(PredictorError, match="exceeds this model's limit of 128"):
         Predictor(tiny, max_length=512)
+    for bad, message in [({"labels": ["neg", "pos"]}, "labels"), ({"threshold": 0.6}, "threshold"),
+                         ({"max_length": 2}, "max_length"), ({"truncation": "tail"}, "truncation"),
+                         ({"cleaning": "lower"}, "cleaning"), ({"typo": 1}, "typo")]:
+        (trained / "inference.json").write_text(json.dumps({**INFERENCE_JSON, **bad}))
+        with pytest.raises(PredictorError, match=f"inference.json: {message}"):
+            Predictor(trained)
+
+
+def _long_reviews() -> list[str]:
+    """Long review-like texts: generated ones, and the longest real test reviews when present."""
+    import random
+
+    rng = random.Random(0)
+    texts = [" ".join(fake_review(i % 2, rng) for _ in range(n)) for i, n in enumerate([40, 150, 600])]
+    real = ROOT / "data" / "raw" / "imdb" / "test.parquet"
+    if real.is_file():
+        df = pd.read_parquet(real, columns=["text"])
+        texts += df.text[df.text.str.len().sort_values(ascending=False).index[:200]].tolist()
+    return texts
+
+
+@pytest.mark.parametrize("truncation", ["head", "head_tail"])
+def test_character_budget_keeps_the_tokens_the_model_sees(truncation, tiny):
+    from transformers import AutoTokenizer
+
+    from sentiment.data import clean_text
+    from sentiment.inference import encode
+
+    tok = AutoTokenizer.from_pretrained(tiny)
+    texts = [clean_text(t) for t in _long_reviews()]
+    for max_length in (16, 128):
+        cut_texts = [cut(t, max_length, truncation) for t in texts]
+        assert sum(len(c) < len(t) for c, t in zip(cut_texts, texts)) >= 3  # the budget did cut
+        assert encode(tok, cut_texts, max_length, truncation) == encode(tok, texts, max_length, truncation)
+    huge = "word " * 2_000_000  # 10 MB on one line: bounded work
+    assert len(cut(huge, 128, truncation)) <= 2 * CHARS_PER_TOKEN * 128 + 1
+    t = time.perf_counter()
+    Predictor(tiny, **FIXED).predict([huge])
+    assert time.perf_counter() - t < 5
+
+
+def _ensemble(tmp_path, tiny, baseline, members=None):
+    d = tmp_path / "ensemble"
+    d.mkdir(exist_ok=True)
+    spec = {"kind": "stacked_logit", "intercept": -0.05, "members": members or [
+        {"name": "nbsvm", "path": str(baseline), "coef": 1.3}, {"name": "finetuned", "path": "tiny", "coef": 0.9}]}
+    (d / "ensemble.json").write_text(json.dumps(spec))
+    if not (tmp_path / "tiny").exists():
+        shutil.copytree(tiny, tmp_path / "tiny")
+        (tmp_path / "tiny" / "inference.json").write_text(json.dumps({**INFERENCE_JSON, "max_length": 64}))
+    return d
+
+
+def test_ensemble_combines_members_on_the_logit_scale(tiny, baseline, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # member paths are relative to the working directory
+    ens = Predictor(_ensemble(tmp_path, tiny, baseline), precision="fp32", threads=1)
+    assert ens.kind == "ensemble" and [m["name"] for m in ens.info()["members"]] == ["nbsvm", "finetuned"]
+    texts = ["wonderful brilliant superb loved it", "awful boring terrible, the worst", "ok"]
+    p_nb = np.clip(Predictor(baseline).predict_proba(texts), 1e-6, 1 - 1e-6)
+    p_ft = np.clip(Predictor("tiny", precision="fp32").predict_proba(texts), 1e-6, 1 - 1e-6)
+    logit = lambda p: np.log(p / (1 - p))  # noqa: E731
+    want = 1 / (1 + np.exp(-(-0.05 + 1.3 * logit(p_nb) + 0.9 * logit(p_ft))))
+    got = ens.predict(texts)
+    assert [g.prob_positive for g in got] == pytest.approx(want.tolist(), abs=1e-6)
+    assert [g.label for g in got] == ["positive" if w >= 0.5 else "negative" for w in want]
+    rows = [json.loads(line) for line in ok(cli("-m", "ensemble", "--format", "jsonl", "-", stdin="\n".join(texts),
+                                                cwd=tmp_path)).splitlines()]
+    assert [r["prob_positive"] for r in rows] == pytest.approx(want.tolist(), abs=1e-4)
+
+
+def test_ensemble_errors_name_the_member(tiny, baseline, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    d = _ensemble(tmp_path, tiny, baseline, [{"name": "nbsvm", "path": "models/baseline/nbsvm.joblib", "coef": 1}])
+    with pytest.raises(PredictorError, match=r"ensemble.json: member 'nbsvm': model path .*nbsvm.joblib.* does not exist"):
+        Predictor(d)
+    (d / "ensemble.json").write_text('{"kind": "mean", "members": [], "intercept": 0}')
+    with pytest.raises(PredictorError, match="ensemble.json: kind"):
+        Predictor(d)
 
 
 def test_predictor_rejects_incompatible_models(tmp_path, baseline):

@@ -1,6 +1,7 @@
 """Zero-shot scorers and the pretrained_eval stage, offline: tiny local classifiers stand in
 for the hub models and load by name through the same code path."""
 
+import json
 import os
 import subprocess
 import sys
@@ -68,14 +69,16 @@ def test_star_mapping():
 
 
 @pytest.mark.parametrize("name", ["vader", "tiny_sst2", "tiny_stars"])
-def test_empty_reviews_score_half_and_order_never_matters(name, request):
+def test_empty_reviews_are_errors_and_order_never_matters(name, request):
     model = name if name in SCORERS else str(request.getfixturevalue(name))
     score = load_scorer(model, P)
-    texts = TEXTS + ["", "   \n\t "]
+    # the project's one bad-input policy: an empty review is an error naming its index
+    with pytest.raises(ValueError, match=r"text at index 3 is empty"):
+        score(TEXTS[:3] + ["   \n\t "])
+    texts = TEXTS
     prob = score(texts)
     assert prob.shape == (len(texts),) and ((prob >= 0) & (prob <= 1)).all()
-    assert (prob[-2:] == 0.5).all()
-    assert score(["", " "]).tolist() == [0.5, 0.5] and score([]).shape == (0,)
+    assert score([]).shape == (0,)
     # batches are sorted by length inside: shuffled input must give the same row-by-row answers
     perm = np.random.default_rng(0).permutation(len(texts))
     np.testing.assert_allclose(score([texts[i] for i in perm]), prob[perm], rtol=0, atol=1e-6)
@@ -127,11 +130,13 @@ def test_minilm_embed_ranks_obvious_sentences():
 
 def test_stage_writes_predictions_with_a_local_model(tiny_sst2, tmp_path):
     rng = np.random.default_rng(0)
-    test = pd.DataFrame({"uid": [f"test/x/{i}" for i in range(12)], "id": np.arange(12, dtype="int32"),
-                         "rating": pd.array(rng.integers(1, 11, 12), dtype="Int8"),
-                         "label": np.array([0, 1] * 6, dtype="int8"), "text": (TEXTS * 2)[:12]})
     (tmp_path / "data/prepared").mkdir(parents=True)
-    test.to_parquet(tmp_path / "data/prepared/test.parquet")
+    for split, prefix in (("val", "train"), ("test", "test")):
+        df = pd.DataFrame({"uid": [f"{prefix}/x/{i}" for i in range(12)], "id": np.arange(12, dtype="int32"),
+                           "rating": pd.array(rng.integers(1, 11, 12), dtype="Int8"),
+                           "label": np.array([0, 1] * 6, dtype="int8"), "text": (TEXTS * 2)[:12]})
+        df.to_parquet(tmp_path / f"data/prepared/{split}.parquet")
+        test = df
     params = {"pretrained_eval": {"models": ["vader", str(tiny_sst2)], "batch_size": 4, "max_length": 64,
                                   "precision": "fp32"}}
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
@@ -139,11 +144,13 @@ def test_stage_writes_predictions_with_a_local_model(tiny_sst2, tmp_path):
                        text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
     assert sorted(p.name for p in (tmp_path / "predictions/pretrained").iterdir()) == \
-        ["tiny-sst2.parquet", "vader.parquet"]
+        ["tiny-sst2.json", "tiny-sst2.parquet", "vader.json", "vader.parquet"]
     preds = pd.read_parquet(tmp_path / "predictions/pretrained/tiny-sst2.parquet")
-    assert list(preds.columns) == ["uid", "label", "pred", "prob"]
-    assert preds.uid.tolist() == test.uid.tolist() and preds.prob.between(0, 1).all()
-    assert "tiny-sst2" in r.stderr and "test accuracy" in r.stderr
+    assert list(preds.columns) == ["uid", "split", "label", "pred", "prob"]
+    assert preds[preds.split == "test"].uid.tolist() == test.uid.tolist() and preds.prob.between(0, 1).all()
+    assert "tiny-sst2" in r.stderr and "val accuracy" in r.stderr and "test accuracy" not in r.stderr
+    meta = json.loads((tmp_path / "predictions/pretrained/tiny-sst2.json").read_text())
+    assert meta["runtime"]["precision"] == "fp32" and meta["runtime"]["device"] == "cpu"
 
     # a name that cannot be loaded stops the stage with one clear line and exit code 2
     params["pretrained_eval"]["models"] = ["vader", "no-such/model"]

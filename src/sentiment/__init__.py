@@ -12,6 +12,10 @@ from contextlib import contextmanager
 
 log = logging.getLogger("sentiment")
 
+# The one definition of the classes and of the decision rule, for every model and stage.
+LABELS = ("negative", "positive")  # index = label id in the data and in every classifier head
+THRESHOLD = 0.5  # P(positive) >= THRESHOLD -> positive
+
 
 class ConfigError(ValueError):
     """params.yaml is invalid; the message names the offending key."""
@@ -37,8 +41,12 @@ def run_stage(main) -> None:
 
 
 @contextmanager
-def timed(what: str, logger: logging.Logger = log):
+def timed(what: str, logger: logging.Logger = log, record: dict | None = None, key: str | None = None):
+    """Log how long a step took; with `record`, also keep the seconds there (for the cost table)."""
     t = time.perf_counter()
     logger.info("%s ...", what)
     yield
-    logger.info("%s done in %.1fs", what, time.perf_counter() - t)
+    took = time.perf_counter() - t
+    logger.info("%s done in %.1fs", what, took)
+    if record is not None:
+        record[key or what] = round(took, 1)

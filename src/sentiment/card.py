@@ -26,11 +26,14 @@ by the `finetune` stage of this repository's DVC pipeline.
 |---|---|---|
 {% for k, v in metrics.items() %}| {{ k }} | {{ "%.4f"|format(v[0]) }} | {{ "%.4f"|format(v[1]) }}–{{ "%.4f"|format(v[2]) }} |
 {% endfor %}
+Validation accuracy ({{ n_val }} held-out reviews): {{ "%.4f"|format(val_accuracy) }}.
+Computed on {{ runtime.device }} with {{ runtime.precision }} arithmetic (CPU instruction set
+{{ runtime.cpu_isa }}); another precision gives results that differ slightly (see the README).
 
 ## Training
 
 - Data: {{ n_train }} training reviews (stratified subset of the official 25k train split after
-  de-duplication; {{ n_val }} held-out validation reviews chose the best checkpoint).
+  de-duplication); held-out validation reviews chose the best checkpoint.
 - Reviews are cleaned of HTML, tokenised to at most {{ params.max_length }} tokens with
   `{{ params.truncation }}` truncation.
 - Hyperparameters (params.yaml):
@@ -59,22 +62,27 @@ IMDB Large Movie Review Dataset v1.0 (Maas et al., 2011), official labeled split
 """
 
 
-def model_card(base_model: str, params: dict, test_metrics: dict, ci: dict, n_train: int, n_val: int,
-               n_test: int, model_id: str = "imdb-sentiment-finetuned") -> ModelCard:
+def model_card(base_model: str, params: dict, metrics: dict, ci: dict, n_train: int,
+               model_id: str = "imdb-sentiment-finetuned") -> ModelCard:
+    """metrics / ci: the evaluate stage's metrics/models/<model>.json and comparison.json entries."""
+    test_metrics = {k: v for k, v in metrics["test"].items() if k != "n"}
     data = ModelCardData(language="en", license="apache-2.0", library_name="transformers",
                          pipeline_tag="text-classification", datasets=["stanfordnlp/imdb"],
                          base_model=base_model if "/" in base_model and not base_model.startswith("/") else None,
                          tags=["sentiment-analysis", "imdb", "dvc"])
-    metrics = {k: (v, *ci.get(k, (float("nan"), float("nan")))) for k, v in test_metrics.items()}
+    rows = {k: (v, *ci.get(k, (float("nan"), float("nan")))) for k, v in test_metrics.items()}
     return ModelCard.from_template(data, template_str=TEMPLATE, model_id=model_id, base_model=base_model,
-                                   metrics=metrics, params=params, n_train=n_train, n_val=n_val,
-                                   n_test=n_test, citation=CITATION)
+                                   metrics=rows, params=params, n_train=n_train, n_val=metrics["val"]["n"],
+                                   n_test=metrics["test"]["n"], val_accuracy=metrics["val"]["accuracy"],
+                                   runtime=metrics.get("runtime", {}), citation=CITATION)
 
 
-def push_to_hub(model_dir: str, repo_id: str, private: bool = True) -> str:
-    """Upload model, tokenizer and card. Opt-in only (params: push_to_hub); needs HF_TOKEN."""
+def push_to_hub(model_dir: str, card_path: str, repo_id: str, private: bool = True) -> str:
+    """Upload model, tokenizer and card (as README.md). Opt-in only (publish.push_to_hub); needs HF_TOKEN."""
     from huggingface_hub import HfApi
 
     api = HfApi()
     api.create_repo(repo_id, private=private, exist_ok=True)
-    return api.upload_folder(folder_path=model_dir, repo_id=repo_id, commit_message="Upload from dvc pipeline").commit_url
+    api.upload_folder(folder_path=model_dir, repo_id=repo_id, commit_message="Upload from dvc pipeline")
+    return api.upload_file(path_or_fileobj=card_path, path_in_repo="README.md", repo_id=repo_id,
+                           commit_message="Model card").commit_url

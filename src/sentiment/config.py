@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal, Optional, Union
+from typing import Annotated, Literal, Optional, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -29,6 +29,8 @@ class PrepareParams(_Section):
     source: Literal["local", "hub"] = Field("local", description="local parquet files, or the HF hub")
     data_dir: str = Field("data/raw/imdb", description="folder with train.parquet and test.parquet")
     hub_dataset: str = Field("stanfordnlp/imdb", description="hub dataset id when source=hub")
+    hub_revision: str = Field("e6281661ce1c48d982bc483cf8a173c1bbeb5d31",
+                              description="hub dataset commit when source=hub (pinned: same data every time)")
     val_size: float = Field(0.1, gt=0, lt=1, description="fraction of train held out for validation")
     max_train: Optional[int] = Field(None, gt=0, description="stratified subsample of train (null: all)")
     max_test: Optional[int] = Field(None, gt=0, description="stratified subsample of test (null: all)")
@@ -43,18 +45,39 @@ class BowRFParams(_Section):
     min_samples_leaf: int = Field(1, ge=1)
 
 
+def _Grid(default: list):
+    return Field(default, min_length=1, description="grid searched on the validation split")
+
+
 class TfidfLRParams(_Section):
     max_features: Optional[int] = Field(None, gt=0, description="vocabulary cap (null: all)")
-    ngram_max: int = Field(2, ge=1, le=3)
     min_df: int = Field(2, ge=1)
-    C: float = Field(8.0, gt=0, description="inverse L2 strength of the logistic regression")
+    ngram_max: list[Annotated[int, Field(ge=1, le=3)]] = _Grid([2, 3])
+    C: list[Annotated[float, Field(gt=0)]] = _Grid([8.0, 16.0, 32.0])
+
+
+class NBSVMParams(_Section):
+    max_features: Optional[int] = Field(None, gt=0, description="vocabulary cap (null: all)")
+    min_df: int = Field(2, ge=1)
+    alpha: float = Field(1.0, gt=0, description="naive-Bayes count smoothing")
+    ngram_max: list[Annotated[int, Field(ge=1, le=3)]] = _Grid([2, 3])
+    C: list[Annotated[float, Field(gt=0)]] = _Grid([0.1, 0.3, 1.0])
 
 
 class BaselineParams(_Section):
-    models: list[Literal["bow_rf", "tfidf_lr"]] = Field(["bow_rf", "tfidf_lr"], min_length=1)
+    models: list[Literal["bow_rf", "tfidf_lr", "nbsvm"]] = Field(["bow_rf", "tfidf_lr", "nbsvm"], min_length=1)
     bow_rf: BowRFParams = BowRFParams()
     tfidf_lr: TfidfLRParams = TfidfLRParams()
+    nbsvm: NBSVMParams = NBSVMParams()
     n_jobs: int = Field(-1, description="cores for RandomForest (-1: all)")
+    seed: int = 42
+
+
+class EnsembleParams(_Section):
+    members: list[str] = Field(["nbsvm", "tfidf_lr", "finetuned"], min_length=1,
+                               description="models (predictions file names) whose logits the stacker combines")
+    C: list[Annotated[float, Field(gt=0)]] = _Grid([0.001, 0.003, 0.01, 0.03, 0.1, 1.0])
+    cv_folds: int = Field(5, ge=2, description="folds of the cross-validation on the validation split")
     seed: int = 42
 
 
@@ -64,17 +87,30 @@ class EvaluateParams(_Section):
     seed: int = 42
 
 
+class PublishParams(_Section):
+    push_to_hub: bool = Field(False, description="upload model, tokenizer and card to the hub (needs HF_TOKEN)")
+    hub_model_id: Optional[str] = Field(None, description="hub repo id for push_to_hub, e.g. user/imdb-minilm")
+
+    @model_validator(mode="after")
+    def _hub_id(self):
+        if self.push_to_hub and not self.hub_model_id:
+            raise ValueError("hub_model_id: required when push_to_hub is true")
+        return self
+
+
 Truncation = Literal["head", "head_tail"]
 Precision = Literal["auto", "bf16", "fp16", "fp32"]
+Device = Literal["auto", "cuda", "mps", "cpu"]
 
 
 class PretrainedEvalParams(_Section):
     models: list[str] = Field(["vader", "minilm_embed"], min_length=1,
                               description="scorer names (see sentiment.scorers.SCORERS) or hub ids / local dirs")
     batch_size: int = Field(64, gt=0)
-    max_length: int = Field(256, gt=2)
+    max_length: int = Field(128, gt=2)
     truncation: Truncation = "head_tail"
     precision: Precision = "auto"
+    device: Device = Field("auto", description="auto: cuda, then mps, then cpu")
     positive_label: str = Field("a positive movie review: the film is great, I loved it",
                                 description="text the embedding scorer compares reviews with")
     negative_label: str = Field("a negative movie review: the film is terrible, I hated it")
@@ -87,11 +123,13 @@ class Params(_Section):
     prepare: PrepareParams = PrepareParams()
     baseline: BaselineParams = BaselineParams()
     pretrained_eval: PretrainedEvalParams = PretrainedEvalParams()
+    ensemble: EnsembleParams = EnsembleParams()
     evaluate: EvaluateParams = EvaluateParams()
+    publish: PublishParams = PublishParams()
 
     # --- finetune ---
     model_name: str = Field("minilm", description="short name, hub id or local dir of a pretrained encoder")
-    learning_rate: float = Field(5e-5, gt=0, lt=1)
+    learning_rate: float = Field(8e-5, gt=0, lt=1)
     per_device_train_batch_size: int = Field(16, gt=0)
     per_device_eval_batch_size: int = Field(64, gt=0)
     num_train_epochs: float = Field(1.0, gt=0)
@@ -100,14 +138,13 @@ class Params(_Section):
     seed: int = 42
     max_length: int = Field(256, gt=2, description="tokens per review, special tokens included")
     truncation: Truncation = Field("head_tail", description="head: first tokens; head_tail: first and last")
-    train_size: Optional[int] = Field(None, gt=0, description="stratified train subset for CPU budgets (null: all)")
-    eval_size: Optional[int] = Field(None, gt=0, description="validation subset evaluated during training")
+    train_size: Optional[int] = Field(6000, gt=0, description="stratified train subset for CPU budgets (null: all)")
+    eval_size: Optional[int] = Field(1000, gt=0, description="validation subset evaluated during training")
     evals_per_epoch: int = Field(2, ge=1)
     attention_dropout: float = Field(0.0, ge=0, lt=1, description="0 keeps PyTorch's fast fused attention on CPU")
-    precision: Precision = Field("auto", description="auto: bf16 where supported (CUDA, CPU with AMX/AVX512-BF16)")
+    precision: Precision = Field("auto", description="auto: bf16 where native (CUDA, AMX/AVX512-BF16 CPUs), else fp32/fp16")
+    device: Device = Field("auto", description="auto: cuda, then mps, then cpu")
     group_by_length: bool = True
-    push_to_hub: bool = Field(False, description="upload model, tokenizer and card to the hub (needs HF_TOKEN)")
-    hub_model_id: Optional[str] = Field(None, description="hub repo id for push_to_hub, e.g. user/imdb-minilm")
 
     @field_validator("warmup_steps")
     @classmethod
@@ -116,11 +153,9 @@ class Params(_Section):
             raise ValueError("a float is a ratio in [0, 1); give an int for a number of steps")
         return v
 
-    @model_validator(mode="after")
-    def _hub_id(self):
-        if self.push_to_hub and not self.hub_model_id:
-            raise ValueError("hub_model_id: required when push_to_hub is true")
-        return self
+
+FINETUNE_KEYS = [k for k in Params.model_fields if k not in
+                 ("prepare", "baseline", "pretrained_eval", "ensemble", "evaluate", "publish")]
 
 
 # YAML 1.1 needs a dot in floats: PyYAML reads 1e-05 (what `dvc exp run -S` writes) as a str.

@@ -11,6 +11,7 @@ import html
 import logging
 import re
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -41,10 +42,13 @@ def verify_checksums(data_dir: Path) -> None:
     if not sums.is_file():
         log.warning("%s not found: checksums not verified", sums)
         return
-    for line in sums.read_text().splitlines():
+    for n, line in enumerate(sums.read_text().splitlines(), 1):
         if not line.strip():
             continue
-        digest, name = line.split(maxsplit=1)
+        parts = line.split(maxsplit=1)
+        if len(parts) != 2 or not re.fullmatch(r"[0-9a-fA-F]{64}", parts[0]):
+            raise DataError(f"{sums}:{n}: not a '<sha256>  <file name>' line: {line[:80]!r}")
+        digest, name = parts
         path = data_dir / name.strip().lstrip("*")
         if path.is_file() and _sha256(path) != digest:
             raise DataError(f"{path}: checksum mismatch with {sums} (file changed or corrupt)")
@@ -66,12 +70,12 @@ def load_local(data_dir: str | Path) -> dict[str, pd.DataFrame]:
     return frames
 
 
-def load_hub(dataset_id: str) -> dict[str, pd.DataFrame]:
-    """The same splits from the Hugging Face hub (needs internet, or a local dataset path)."""
+def load_hub(dataset_id: str, revision: str | None = None) -> dict[str, pd.DataFrame]:
+    """The same splits from the Hugging Face hub at a pinned revision (needs internet, or a local path)."""
     import datasets
 
     try:
-        ds = datasets.load_dataset(dataset_id)
+        ds = datasets.load_dataset(dataset_id, revision=revision)
     except Exception as e:
         raise DataError(f"could not load dataset {dataset_id!r} ({type(e).__name__}: {e}); "
                         "offline? use prepare.source: local") from e
@@ -95,6 +99,12 @@ def standardise(df: pd.DataFrame, split: str) -> pd.DataFrame:
     if not_text.any():
         raise DataError(f"{split}: {int(not_text.sum())} review(s) are not text, "
                         f"e.g. row {int(np.flatnonzero(not_text)[0])}")
+    if "id" in df:
+        ids = pd.to_numeric(df["id"], errors="coerce")
+        bad = ids.isna() | (ids != ids.round())
+        if bad.any():
+            raise DataError(f"{split}: {int(bad.sum())} id(s) are missing or not integers, "
+                            f"e.g. row {int(np.flatnonzero(bad)[0])}: {df['id'].iloc[int(np.flatnonzero(bad)[0])]!r}")
     out = pd.DataFrame({
         "id": df["id"].astype("int32") if "id" in df else np.arange(len(df), dtype="int32"),
         "rating": df["rating"].astype("Int8") if "rating" in df else pd.array([pd.NA] * len(df), "Int8"),
@@ -125,6 +135,42 @@ def clean(df: pd.DataFrame, split: str) -> pd.DataFrame:
         raise DataError(f"{split}: {int(empty.sum())} review(s) are empty after cleaning, "
                         f"e.g. {df.uid[empty].iloc[:5].tolist()}")
     return df
+
+
+# --- the one bad-input policy (library, CLI, API and scorers) ---------------------------------
+
+class InputError(ValueError):
+    """Some texts cannot be classified; `indices` are their 0-based positions."""
+
+    def __init__(self, message: str, indices: list[int]):
+        super().__init__(message)
+        self.indices = indices
+
+
+def check_texts(texts: Sequence, offset: int = 0) -> list[str]:
+    """The cleaned texts, or InputError naming (offset + index of) the first bad ones."""
+    cleaned, bad, why = [], [], ""
+    for i, t in enumerate(texts):
+        if not isinstance(t, str):
+            bad.append(i)
+            why = why or f"is not text ({type(t).__name__})"
+            continue
+        try:
+            t.encode("utf-8")  # lone surrogates (a command-line argument in another encoding)
+        except UnicodeEncodeError:
+            bad.append(i)
+            why = why or "is not valid UTF-8/Unicode text"
+            continue
+        c = clean_text(t)
+        if not c:
+            bad.append(i)
+            why = why or "is empty (whitespace/HTML only)"
+        cleaned.append(c)
+    if bad:
+        idx = [offset + i for i in bad]
+        more = f" (and {len(idx) - 1} more: {idx[1:10]})" if len(idx) > 1 else ""
+        raise InputError(f"text at index {idx[0]} {why}{more}", idx)
+    return cleaned
 
 
 # --- splitting -------------------------------------------------------------------------

@@ -11,24 +11,22 @@ import json
 import logging
 import math
 import os
+import re
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
+from . import LABELS, THRESHOLD, runtime
 from .inference import (batched_forward, check_positions, encode, load_pretrained, logits_forward,
-                        resolve_model, resolve_precision, softmax)
-from .metrics import compute_metrics
+                        resolve_model, softmax)
+from .metrics import hf_metric
 
 log = logging.getLogger(__name__)
 
-LABELS = {0: "negative", 1: "positive"}
-FINETUNE_KEYS = ["model_name", "learning_rate", "per_device_train_batch_size", "per_device_eval_batch_size",
-                 "num_train_epochs", "weight_decay", "warmup_steps", "seed", "max_length", "truncation",
-                 "train_size", "eval_size", "evals_per_epoch", "attention_dropout", "precision",
-                 "group_by_length", "push_to_hub", "hub_model_id"]
+# Wall-clock figures differ on every run: they stay out of the metrics `dvc metrics diff` compares.
+_TIMING = re.compile(r"runtime|per_second|total_flos")
 
 
 def is_main_process() -> bool:
@@ -44,8 +42,9 @@ def load_for_training(name: str, attention_dropout: float):
     from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
     tokenizer = load_pretrained(name, AutoTokenizer)
-    config = load_pretrained(name, AutoConfig, num_labels=2, id2label=LABELS,
-                             label2id={v: k for k, v in LABELS.items()})
+    id2label = dict(enumerate(LABELS))
+    config = load_pretrained(name, AutoConfig, num_labels=2, id2label=id2label,
+                             label2id={v: k for k, v in id2label.items()})
     # Attention dropout > 0 sends PyTorch's CPU attention down a slow path (~5x slower here).
     for key in ("attention_probs_dropout_prob", "attention_dropout"):
         if hasattr(config, key):
@@ -84,19 +83,24 @@ def prepare_checkpoints(ckpt_dir: Path, fp: str) -> bool:
     return False
 
 
-def finish_checkpoints(ckpt_dir: Path, fp: str) -> None:
-    """Training finished: drop the bulky checkpoints, keep a small record (the DVC out)."""
-    for d in ckpt_dir.glob("checkpoint-*"):
-        shutil.rmtree(d)
-    (ckpt_dir / "run.json").write_text(json.dumps({"fingerprint": fp, "complete": True}) + "\n")
+def finish_checkpoints(ckpt_dir: Path) -> None:
+    """Training finished and its outputs are written: nothing is left to resume."""
+    if is_main_process():
+        shutil.rmtree(ckpt_dir, ignore_errors=True)
 
 
-def training_args(p, out_dir: Path, n_train: int):
+def resolve_runtime(p) -> dict:
+    """Device and precision this run trains and predicts with, and the CPU class (recorded)."""
+    dev = runtime.pick_device(p.device)
+    return runtime.runtime_info(dev, runtime.resolve_precision(p.precision, dev))
+
+
+def training_args(p, out_dir: Path, n_train: int, rt: dict):
     from transformers import TrainingArguments
 
     steps_per_epoch = math.ceil(n_train / (p.per_device_train_batch_size * world_size()))
     every = max(1, steps_per_epoch // p.evals_per_epoch)
-    precision = resolve_precision(p.precision)
+    precision = rt["precision"]
     return TrainingArguments(
         output_dir=str(out_dir),
         learning_rate=p.learning_rate,
@@ -113,27 +117,44 @@ def training_args(p, out_dir: Path, n_train: int):
         logging_steps=max(1, min(every, 20)),
         bf16=precision == "bf16", fp16=precision == "fp16",
         train_sampling_strategy="group_by_length" if p.group_by_length else "random",
-        use_cpu=not torch.cuda.is_available(),
+        use_cpu=rt["device"] == "cpu",
         report_to="none",  # DVCLiveCallback is added explicitly (see train)
-        ddp_backend="gloo" if world_size() > 1 and not torch.cuda.is_available() else None,
+        ddp_backend="gloo" if world_size() > 1 and rt["device"] != "cuda" else None,
     )
 
 
 def eval_metrics(pred) -> dict:
-    """Validation metrics during training, from the one metrics implementation."""
+    """Validation metrics during training: the project's `evaluate` module (one implementation)."""
     prob = softmax(pred.predictions)[:, 1]
-    m = compute_metrics(pred.label_ids, (prob >= 0.5).astype(int), prob)
+    m = hf_metric().compute(predictions=(prob >= THRESHOLD).astype(int), references=pred.label_ids,
+                            prediction_scores=prob)
     return {k: m[k] for k in ("accuracy", "f1", "roc_auc")}
+
+
+def live_callback(live):
+    """transformers' DVCLiveCallback, with optimizer steps on the x axis (not log events) and
+    without wall-clock figures (they would show as changed metrics in every diff)."""
+    from transformers.integrations import DVCLiveCallback
+
+    class StepDVCLiveCallback(DVCLiveCallback):
+        def on_log(self, args, state, control, model=None, logs=None, **kwargs):
+            logs = {k: v for k, v in (logs or {}).items() if not _TIMING.search(k)}
+            if self.live is not None:
+                self.live.step = state.global_step
+            super().on_log(args, state, control, model=model, logs=logs, **kwargs)
+
+    return StepDVCLiveCallback(live=live)
 
 
 def train(p, train_df: pd.DataFrame, val_df: pd.DataFrame, ckpt_dir: Path, live_dir: Path | None,
           fp: str, callbacks: list | None = None):
     """Fine-tune; resumes from ckpt_dir when it holds an interrupted run with the same fingerprint.
 
-    Returns (trainer, tokenizer, resumed).
+    Returns (trainer, tokenizer, resumed, runtime info).
     """
     from transformers import DataCollatorWithPadding, Trainer, set_seed
 
+    rt = resolve_runtime(p)
     set_seed(p.seed)
     tokenizer, model = load_for_training(p.model_name, p.attention_dropout)
     check_positions(model, p.max_length)
@@ -143,20 +164,19 @@ def train(p, train_df: pd.DataFrame, val_df: pd.DataFrame, ckpt_dir: Path, live_
     callbacks = list(callbacks or [])
     if live_dir is not None and is_main_process():
         from dvclive import Live
-        from transformers.integrations import DVCLiveCallback
 
         # dvcyaml=None: dvc.yaml declares these outputs; dvclive must not rewrite it.
         live = Live(dir=str(live_dir), dvcyaml=None, save_dvc_exp=False, resume=resume)
-        callbacks.append(DVCLiveCallback(live=live))
-    trainer = Trainer(model=model, args=training_args(p, ckpt_dir, len(train_ds)), train_dataset=train_ds,
+        callbacks.append(live_callback(live))
+    trainer = Trainer(model=model, args=training_args(p, ckpt_dir, len(train_ds), rt), train_dataset=train_ds,
                       eval_dataset=val_ds, processing_class=tokenizer,
                       data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=eval_metrics,
                       callbacks=callbacks)
-    log.info("training %s on %d reviews (val %d), %d process(es), %s precision%s", resolve_model(p.model_name),
-             len(train_ds), len(val_ds), world_size(), trainer.args.bf16 and "bf16" or trainer.args.fp16 and "fp16" or "fp32",
-             ", resuming from the last checkpoint" if resume else "")
+    log.info("training %s on %d reviews (val %d), %d process(es), %s, %s precision, CPU %s%s",
+             resolve_model(p.model_name), len(train_ds), len(val_ds), world_size(), rt["device"], rt["precision"],
+             rt["cpu_isa"], ", resuming from the last checkpoint" if resume else "")
     trainer.train(resume_from_checkpoint=resume or None)
-    return trainer, tokenizer, resume
+    return trainer, tokenizer, resume, rt
 
 
 def predict_proba(model, tokenizer, texts, max_length: int, truncation: str, batch_size: int,

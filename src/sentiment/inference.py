@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from . import ConfigError
+from . import ConfigError, runtime
 
 log = logging.getLogger(__name__)
 
@@ -125,26 +125,13 @@ def check_positions(model, max_length: int) -> None:
 
 # --- precision and batching ---------------------------------------------------------------
 
-def device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def cpu_has_bf16() -> bool:
-    for probe in ("_is_amx_tile_supported", "_is_avx512_bf16_supported"):
-        fn = getattr(torch.cpu, probe, None)
-        if fn is not None and fn():
-            return True
-    return False
+def device(requested: str = "auto") -> torch.device:
+    return torch.device(runtime.pick_device(requested))
 
 
 def resolve_precision(precision: str, dev: torch.device | None = None) -> str:
-    """'auto' -> bf16 on bf16-capable GPUs and CPUs (AMX / AVX512-BF16), fp32 elsewhere."""
-    if precision != "auto":
-        return precision
-    dev = dev or device()
-    if dev.type == "cuda":
-        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-    return "bf16" if cpu_has_bf16() else "fp32"
+    """'auto' -> what runtime.resolve_precision rules for this device (bf16 where native)."""
+    return runtime.resolve_precision(precision, (dev or device()).type)
 
 
 def autocast(precision: str, dev: torch.device):

@@ -1,8 +1,10 @@
 """Atomic file output and the predictions contract shared by every model stage.
 
-A predictions file `predictions/<stage>/<model>.parquet` has one row per test review:
-uid, label (true), pred (0/1) and prob (P(positive)). `evaluate` computes every metric
-from these files and nothing else.
+Predictions contract v2: `predictions/<stage>/<model>.parquet` has one row per review of the
+validation split *and* of the test split: uid, split ('val' or 'test'), label (true), pred
+(0/1) and prob (P(positive)). Later stages select and combine models on the 'val' rows
+only; the 'test' rows are for the final report. A sibling `<model>.json` holds what the
+result depends on beyond params and data (device, precision, CPU instruction set).
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-PRED_COLUMNS = ["uid", "label", "pred", "prob"]
+from . import THRESHOLD
+
+PRED_COLUMNS = ["uid", "split", "label", "pred", "prob"]
+PRED_SPLITS = ("val", "test")
 
 
 @contextlib.contextmanager
@@ -53,39 +58,87 @@ def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
         df.to_parquet(tmp, index=False, compression="zstd")
 
 
-def make_predictions(uid, label, prob, threshold: float = 0.5) -> pd.DataFrame:
+def make_predictions(split: str, uid, label, prob) -> pd.DataFrame:
+    """One split's rows of a predictions file."""
+    if split not in PRED_SPLITS:
+        raise ValueError(f"split must be one of {PRED_SPLITS}, got {split!r}")
     prob = np.asarray(prob, dtype="float64")
     if prob.shape != (len(uid),) or not np.all((prob >= 0) & (prob <= 1)):
         raise ValueError("prob must hold one probability in [0, 1] per review")
-    return pd.DataFrame({"uid": np.asarray(uid, dtype=object), "label": np.asarray(label, dtype="int8"),
-                         "pred": (prob >= threshold).astype("int8"), "prob": prob})
+    return pd.DataFrame({"uid": np.asarray(uid, dtype=object), "split": split,
+                         "label": np.asarray(label, dtype="int8"),
+                         "pred": (prob >= THRESHOLD).astype("int8"), "prob": prob})
 
 
-def write_predictions(preds: pd.DataFrame, path: str | Path) -> None:
+def write_predictions(preds: pd.DataFrame | list[pd.DataFrame], path: str | Path, meta: dict | None = None) -> None:
+    """Write a model's val + test predictions (and its meta JSON beside them)."""
+    if isinstance(preds, list):
+        preds = pd.concat(preds, ignore_index=True)
     check_predictions(preds, str(path))
     write_parquet(preds[PRED_COLUMNS], path)
+    if meta is not None:
+        write_json(meta, Path(path).with_suffix(".json"))
 
 
 def check_predictions(preds: pd.DataFrame, name: str) -> None:
     missing = set(PRED_COLUMNS) - set(preds.columns)
     if missing:
-        raise ValueError(f"{name}: predictions lack column(s) {sorted(missing)}")
+        raise ValueError(f"{name}: predictions lack column(s) {sorted(missing)} (contract v2: "
+                         f"{PRED_COLUMNS}); rerun its stage")
+    splits = set(preds.split.unique())
+    if splits != set(PRED_SPLITS):
+        raise ValueError(f"{name}: predictions must cover the splits {list(PRED_SPLITS)}, got {sorted(splits)}")
     if preds.uid.duplicated().any():
         raise ValueError(f"{name}: duplicate uids")
     if preds.prob.isna().any() or not preds.prob.between(0, 1).all():
         raise ValueError(f"{name}: prob must be in [0, 1]")
 
 
-def read_predictions(folder: str | Path) -> dict[str, pd.DataFrame]:
-    """All predictions files under `folder` (recursively), keyed by model name."""
+def read_predictions(folder: str | Path, names: list[str] | None = None) -> dict[str, pd.DataFrame]:
+    """Predictions files under `folder` (recursively), keyed by model name; `names`: only these,
+    each of which must exist."""
     out = {}
     for path in sorted(Path(folder).rglob("*.parquet")):
         name = path.stem
+        if names is not None and name not in names:
+            continue
         if name in out:
             raise ValueError(f"two predictions files for model {name!r}: {path}")
-        df = pd.read_parquet(path)
+        try:
+            df = pd.read_parquet(path)
+        except Exception as e:  # pyarrow raises several types for a damaged file
+            raise ValueError(f"{path}: not a readable predictions file ({type(e).__name__}: {e})") from None
         check_predictions(df, str(path))
+        meta = path.with_suffix(".json")
+        df.attrs["meta"] = json.loads(meta.read_text()) if meta.is_file() else {}
+        df.attrs["stage"] = path.parent.name
         out[name] = df
+    missing = sorted(set(names or []) - set(out))
+    if missing:
+        raise ValueError(f"no predictions under {folder} for model(s) {missing}; have {sorted(out)}")
     if not out:
         raise FileNotFoundError(f"no predictions files under {folder}")
     return out
+
+
+def split_rows(preds: pd.DataFrame, split: str, reference: pd.DataFrame, name: str) -> pd.DataFrame:
+    """A model's rows of one split, in the order of `reference` (a prepared split), checked."""
+    df = preds[preds.split == split]
+    if len(df) != len(reference) or set(df.uid) != set(reference.uid):
+        raise ValueError(f"predictions of {name!r} do not cover the prepared {split} split "
+                         f"({len(df)} rows vs {len(reference)}): rerun its stage")
+    df = df.set_index("uid").loc[reference.uid].reset_index()
+    if not (df.label.values == reference.label.values).all():
+        raise ValueError(f"predictions of {name!r}: true labels disagree with the {split} split")
+    return df
+
+
+def write_stage_log(stage: str, seconds: dict, path: str | Path | None = None, **extra) -> None:
+    """logs/<stage>.json: step timings and the machine, for the README's cost table (not metrics)."""
+    from datetime import datetime, timezone
+
+    from .runtime import machine
+
+    write_json({"stage": stage, "seconds": seconds, "machine": machine(),
+                "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"), **extra},
+               path or f"logs/{stage}.json")

@@ -6,9 +6,17 @@ Metrics are written as functions of per-row weights so that the point estimate
 
 from __future__ import annotations
 
+from functools import lru_cache
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 from scipy.stats import binomtest
+
+from . import LABELS
+
+# The Hugging Face `evaluate` interface to this module: evaluate.load(HF_METRIC_DIR).
+HF_METRIC_DIR = Path(__file__).parent / "binary_sentiment"
 
 METRICS = ["accuracy", "precision", "recall", "f1", "macro_f1", "roc_auc", "mcc", "log_loss"]
 _EPS = 1e-15  # log-loss clipping, as in the classic definition
@@ -90,7 +98,7 @@ def class_report(y, pred) -> pd.DataFrame:
     """Per-class precision/recall/F1/support (what sklearn's classification_report shows)."""
     y, pred = np.asarray(y), np.asarray(pred)
     rows = {}
-    for c, name in ((0, "negative"), (1, "positive")):
+    for c, name in enumerate(LABELS):
         m = compute_metrics(y == c, pred == c, (pred == c).astype(float))
         rows[name] = {"precision": m["precision"], "recall": m["recall"], "f1": m["f1"],
                       "support": int((y == c).sum())}
@@ -107,3 +115,11 @@ def curves(y, prob) -> dict[str, pd.DataFrame]:
     i, j = thin(len(fpr)), thin(len(prec))
     return {"roc": pd.DataFrame({"fpr": fpr[i], "tpr": tpr[i]}),
             "pr": pd.DataFrame({"recall": rec[j], "precision": prec[j]})}
+
+
+@lru_cache(maxsize=1)
+def hf_metric():
+    """This module as an `evaluate.Metric` (loaded from the repo: works offline)."""
+    import evaluate
+
+    return evaluate.load(str(HF_METRIC_DIR), keep_in_memory=True)

@@ -1,14 +1,17 @@
 """Real-time inference: load a trained model once, classify reviews. Shared by the CLI
-(src/predict.py) and the HTTP service (src/serve.py).
+(src/predict.py) and the HTTP service (src/serve.py); imports no training code.
 
 The path decides the kind of model:
-  - a directory: a fine-tuned transformer classifier saved with `save_pretrained`
+  - a directory with ensemble.json: a stacked-logit ensemble of other models (below);
+  - a directory with config.json: a transformer classifier saved with `save_pretrained`
     (models/finetuned), predicted with the shared fast inference (sorted batches, dynamic
     padding, bf16 autocast where the hardware has it);
   - a `.joblib` file: a baseline sklearn pipeline (models/baseline/<name>.joblib). joblib
     files are pickles: load only files you trust.
 
-Text is cleaned with `sentiment.data.clean_text`, exactly as the training data was.
+Bad input has one policy, here, for the library, the CLI and the API: a text that is not
+a string, or is empty once cleaned (whitespace/HTML only), raises `InputError` naming its
+0-based index. Text is cleaned once, with `sentiment.data.clean_text`, as in training.
 
 Heavy imports (torch, transformers, sklearn) happen only when a model is loaded, so a bad
 path or bad arguments fail in well under a second.
@@ -16,98 +19,134 @@ path or bad arguments fail in well under a second.
 
 from __future__ import annotations
 
-import json
+import hashlib
 import logging
-import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence, get_args
+from typing import Literal, NamedTuple, Sequence, get_args
 
-from . import ConfigError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from . import LABELS, THRESHOLD, ConfigError
 from .config import Precision, Truncation
+from .data import InputError, check_texts  # the one bad-input policy (re-exported)
 
 log = logging.getLogger(__name__)
 
-THRESHOLD = 0.5  # the same cut as io.make_predictions: P(positive) >= 0.5 -> positive
-LABELS = ("negative", "positive")
-CHUNK = 1024  # reviews per predict call on large inputs (bounds memory, drives the progress bar)
 TRUNCATIONS = get_args(Truncation)  # one source of truth: the params schema
 PRECISIONS = get_args(Precision)
+CLEANING = "sentiment.data.clean_text"  # the only cleaning this code knows how to apply
+# Text is cut to CHARS_PER_TOKEN * max_length characters (at each end for head_tail) before
+# tokenising, so a huge text costs no more than a long review. English averages 4-5
+# characters per WordPiece token; 12 leaves a wide margin, so the tokens the model sees
+# are unchanged for any ordinary review (tested).
+CHARS_PER_TOKEN = 12
+# The model predict.py and serve.py load when none is named: the best servable model on validation
+# (metrics/comparison.json, best_on_val).
+DEFAULT_MODEL = "models/ensemble"
+CLIP = 1e-6  # ensemble: probabilities are clipped to [CLIP, 1 - CLIP] before the logit
 
 
 class PredictorError(ConfigError):
     """The model cannot be loaded or used; the message says why."""
 
 
-@dataclass(frozen=True)
-class Prediction:
+class Prediction(NamedTuple):
     label: str
     prob_positive: float
 
-    def __iter__(self):  # unpacks like a (label, prob_positive) tuple
-        return iter((self.label, self.prob_positive))
-
 
 def model_kind(path: str | Path) -> str:
-    """'transformer' for a model directory, 'baseline' for a .joblib file; else PredictorError."""
+    """'ensemble', 'transformer' (a directory) or 'baseline' (a .joblib file); else PredictorError."""
     p = Path(path)
     if not p.exists():
         hint = " (train it with the pipeline: dvc repro)" if p.parts[:1] == ("models",) else ""
         raise PredictorError(f"model path {str(path)!r} does not exist{hint}; give a fine-tuned model "
-                             "directory (save_pretrained) or a baseline .joblib file")
+                             "directory (save_pretrained), an ensemble directory or a baseline .joblib file")
     if p.is_dir():
+        if (p / "ensemble.json").is_file():
+            return "ensemble"
         if not (p / "config.json").is_file():
-            raise PredictorError(f"{path}: not a model directory (no config.json); give a fine-tuned model "
-                                 "directory (save_pretrained) or a baseline .joblib file")
+            raise PredictorError(f"{path}: not a model directory (no config.json or ensemble.json)")
         return "transformer"
     if p.suffix == ".joblib":
         return "baseline"
     raise PredictorError(f"{path}: not a model directory or a .joblib file")
 
 
-def _trained_params(model_dir: Path) -> tuple[dict, str | None]:
-    """max_length/truncation the model was trained with, from the inference.json the finetune
-    stage saves beside it. ({}, None) when the directory has none (e.g. a hub model)."""
-    saved = model_dir / "inference.json"
-    if not saved.is_file():
-        return {}, None
+# --- what a model directory says about itself ------------------------------------------------
+
+class InferenceSettings(BaseModel):
+    """models/<dir>/inference.json, written by the finetune stage. precision/device/cpu_isa
+    record what training resolved; they are reported, not reused (see Predictor)."""
+
+    model_config = ConfigDict(extra="forbid")
+    max_length: int = Field(gt=2)
+    truncation: Truncation
+    labels: list[str] = list(LABELS)
+    threshold: float = THRESHOLD
+    cleaning: str = CLEANING
+    precision: Precision | None = None
+    device: str | None = None
+    cpu_isa: str | None = None
+    # provenance, reported only
+    torch: str | None = None
+    gpu: str | None = None
+    base_model: str | None = None
+    n_train: int | None = None
+
+
+class Member(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    path: str = Field(description="relative to the current working directory (the repo root)")
+    coef: float
+
+
+class EnsembleSpec(BaseModel):
+    """models/ensemble/ensemble.json: P = sigmoid(intercept + sum coef_m * logit(clip(p_m)))."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["stacked_logit"]
+    members: list[Member] = Field(min_length=1)
+    intercept: float
+
+
+def _read_json(path: Path, schema: type[BaseModel]):
     try:
-        data = json.loads(saved.read_text())
-    except ValueError as e:
-        raise PredictorError(f"{saved}: not valid JSON ({e})") from None
-    found = {k: data[k] for k in ("max_length", "truncation") if k in data}
-    if "max_length" in found and (not isinstance(found["max_length"], int) or found["max_length"] < 3):
-        raise PredictorError(f"{saved}: max_length must be an int > 2, got {found['max_length']!r}")
-    return found, str(saved.name)
+        return schema.model_validate_json(path.read_bytes())
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(map(str, first["loc"])) or "file"
+        raise PredictorError(f"{path}: {where}: {first['msg']}") from None
 
 
-def _params_file_defaults(params_file: str | Path | None) -> dict:
-    """max_length/truncation/precision from the validated params.yaml (schema defaults if absent)."""
-    from .config import Params, load_params
-
-    if params_file is not None and Path(params_file).is_file():
-        p = load_params(params_file)  # ConfigError (with the key) if params.yaml is invalid
-        source = str(params_file)
-    else:
-        p, source = Params(), "built-in defaults"
-    return {"max_length": p.max_length, "truncation": p.truncation, "precision": p.precision, "_source": source}
+def _sha256(files: Sequence[Path]) -> str:
+    """Short identity of the weights: sha256 over the files' bytes, in name order."""
+    h = hashlib.sha256()
+    for f in sorted(files):
+        with open(f, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                h.update(chunk)
+    return h.hexdigest()[:12]
 
 
 class Predictor:
     """A loaded model: `predict(texts) -> [Prediction(label, prob_positive), ...]` in input order.
 
-    max_length / truncation (transformers only) default to what the model was trained with:
-    the model directory's inference.json when it has one, else params.yaml
-    (the pipeline's validated params), else the schema defaults; precision to params.yaml. Explicit arguments override; an explicit
-    max_length beyond the model's positions is an error, a default one is capped with a warning.
+    Transformer settings come from the model's own folder (never from params.yaml of the
+    current folder): max_length / truncation from its inference.json, or, when it has none
+    (e.g. a hub classifier), from its config/tokenizer position limit with truncation 'head'
+    and a logged warning. Explicit arguments override; an explicit max_length beyond the
+    model's positions is an error. precision defaults to 'auto' resolved for *this*
+    hardware (bf16 where supported, else fp32), not to what training used: the serving
+    machine may differ from the training one.
 
     Not thread-safe for concurrent predict calls (fast tokenizers are not): serialise them
     (src/serve.py does).
     """
 
     def __init__(self, path: str | Path, *, max_length: int | None = None, truncation: str | None = None,
-                 precision: str | None = None, batch_size: int = 32, params_file: str | Path | None = "params.yaml",
-                 threads: int | None = None):
+                 precision: str | None = None, batch_size: int = 32, threads: int | None = None):
         self.path = Path(path)
         self.kind = model_kind(self.path)
         self.name = self.path.stem if self.kind == "baseline" else self.path.resolve().name
@@ -122,12 +161,14 @@ class Predictor:
         if threads is not None and threads < 1:
             raise PredictorError(f"threads must be >= 1, got {threads}")
         self.batch_size = batch_size
-        self.max_length = self.truncation = self.precision = None
-        self.settings_source = None
+        self._info: dict = {}
         if self.kind == "baseline":
             self._load_baseline()
+        elif self.kind == "ensemble":
+            self._load_ensemble(dict(max_length=max_length, truncation=truncation, precision=precision,
+                                     batch_size=batch_size, threads=threads))
         else:
-            self._load_transformer(max_length, truncation, precision, params_file, threads)
+            self._load_transformer(max_length, truncation, precision, threads)
 
     # --- loading -----------------------------------------------------------------------
 
@@ -142,9 +183,27 @@ class Predictor:
         if not hasattr(model, "predict_proba") or sorted(classes) != [0, 1]:
             raise PredictorError(f"{self.path}: not a binary sentiment classifier (need predict_proba and "
                                  f"classes [0, 1]; got {type(model).__name__} with classes {classes})")
-        self.model, self.tokenizer = model, None
+        self.model, self._pos = model, classes.index(1)
+        self._info = {"sha256": _sha256([self.path]), "pipeline": [n for n, _ in getattr(model, "steps", [])]}
 
-    def _load_transformer(self, max_length, truncation, precision, params_file, threads) -> None:
+    def _load_ensemble(self, member_kwargs: dict) -> None:
+        spec_file = self.path / "ensemble.json"
+        self.spec = _read_json(spec_file, EnsembleSpec)
+        self.members = []
+        for m in self.spec.members:
+            try:
+                if model_kind(m.path) == "ensemble":
+                    raise PredictorError("an ensemble cannot contain an ensemble")
+                self.members.append(Predictor(m.path, **member_kwargs))
+            except PredictorError as e:
+                raise PredictorError(f"{spec_file}: member {m.name!r}: {e}") from None
+        ids = "".join(p._info["sha256"] for p in self.members)
+        self._info = {"sha256": hashlib.sha256(spec_file.read_bytes() + ids.encode()).hexdigest()[:12],
+                      "members": [{"name": m.name, "coef": m.coef, "model": p.info()}
+                                  for m, p in zip(self.spec.members, self.members)],
+                      "intercept": self.spec.intercept}
+
+    def _load_transformer(self, max_length, truncation, precision, threads) -> None:
         import torch
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -172,85 +231,90 @@ class Predictor:
         except ValueError as e:
             raise PredictorError(f"{path}: {e}") from None
 
-        defaults = _params_file_defaults(params_file)
-        saved, saved_source = _trained_params(self.path)
-        trained = {**{k: v for k, v in defaults.items() if not k.startswith("_")}, **saved}
-        self.settings_source = saved_source or defaults["_source"]
         limit = _position_limit(model, tokenizer)
+        saved_file = self.path / "inference.json"
+        if saved_file.is_file():
+            saved = _read_json(saved_file, InferenceSettings)
+            for key, ours in (("labels", list(LABELS)), ("threshold", THRESHOLD), ("cleaning", CLEANING)):
+                if getattr(saved, key) != ours:
+                    raise PredictorError(f"{saved_file}: {key} {getattr(saved, key)!r} differs from this code's "
+                                         f"{ours!r}; this model needs other prediction code")
+            source, default_length, default_trunc = "inference.json", saved.max_length, saved.truncation
+            trained = {k: getattr(saved, k) for k in ("precision", "device", "cpu_isa") if getattr(saved, k)}
+        else:
+            default_length, default_trunc, trained = limit or 512, "head", {}
+            source = "model config (no inference.json)"
+            if max_length is None or truncation is None:
+                log.warning("%s has no inference.json: using max_length %s and truncation %r from the model's "
+                            "config; pass them explicitly if it was trained otherwise", path,
+                            max_length or default_length, truncation or default_trunc)
         if max_length is None:
-            max_length = trained["max_length"]
+            max_length = default_length
             if limit is not None and max_length > limit:
                 log.warning("max_length %d (%s) exceeds this model's %d positions: using %d",
-                            max_length, self.settings_source, limit, limit)
+                            max_length, source, limit, limit)
                 max_length = limit
         elif limit is not None and max_length > limit:
             raise PredictorError(f"max_length {max_length} exceeds this model's limit of {limit} positions")
-        self.max_length = max_length
-        self.truncation = truncation or trained["truncation"]
-        if self.truncation not in TRUNCATIONS:
-            raise PredictorError(f"{self.path} ({self.settings_source}): unknown truncation {self.truncation!r}")
+        self.max_length, self.truncation = max_length, truncation or default_trunc
         dev = device()
-        self.precision = resolve_precision(precision or defaults["precision"], dev)
+        self.precision = resolve_precision(precision or "auto", dev)
         self.model, self.tokenizer = model.to(dev).eval(), tokenizer
+        weights = [f for f in self.path.iterdir() if f.suffix in {".safetensors", ".bin"}]
+        self._info = {"sha256": _sha256(weights), "architecture": type(model).__name__,
+                      "max_length": self.max_length, "truncation": self.truncation, "precision": self.precision,
+                      "device": str(dev), "threads": torch.get_num_threads(), "settings_from": source,
+                      **({"trained_with": trained} if trained else {})}
 
     def info(self) -> dict:
-        """What is loaded, for logs and /health."""
-        out = {"name": self.name, "path": str(self.path), "kind": self.kind}
-        if self.kind == "transformer":
-            out.update(architecture=type(self.model).__name__, max_length=self.max_length,
-                       truncation=self.truncation, precision=self.precision, device=str(self.model.device),
-                       threads=torch_threads(), settings_from=self.settings_source)
-        else:
-            out["pipeline"] = [name for name, _ in getattr(self.model, "steps", [])]
-        return out
+        """What is loaded (identity = short sha256 of the weights) and how, for logs and /health."""
+        return {"name": self.name, "path": str(self.path), "kind": self.kind, **self._info}
 
     # --- prediction --------------------------------------------------------------------
 
-    @staticmethod
-    def clean(texts: Sequence[str]) -> list[str]:
-        from .data import clean_text  # (imports pandas/sklearn: not at module level)
+    def predict_proba(self, texts: Sequence[str]) -> list[float]:
+        """P(positive) per text, in input order; InputError if any text is bad (see check_texts)."""
+        return [p.prob_positive for p in self.predict(texts)]
 
-        return [clean_text(t) for t in texts]
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        return self.predict_cleaned(check_texts(list(texts)))
 
-    def predict_proba(self, texts: Sequence[str], progress: bool | None = False) -> list[float]:
-        """P(positive) per text, in input order. progress: tqdm bar on stderr (None: on a terminal)."""
-        from tqdm.auto import tqdm
+    def predict_cleaned(self, cleaned: list[str]) -> list[Prediction]:
+        """predict() for texts that already went through check_texts (serve.py cleans once)."""
+        probs = [float(p) for p in self._proba(cleaned)] if cleaned else []
+        return [Prediction(LABELS[p >= THRESHOLD], p) for p in probs]
 
-        texts = list(texts)
-        bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
-        if bad:
-            raise TypeError(f"texts must be strings; item(s) {bad[:5]} are not")
-        cleaned = self.clean(texts)
-        empty = [i for i, t in enumerate(cleaned) if not t]
-        if empty:
-            raise ValueError(f"{len(empty)} text(s) empty after cleaning, e.g. item(s) {empty[:5]}")
-        out: list[float] = []
-        with tqdm(total=len(cleaned), desc=f"predict ({self.name})", unit="review", file=sys.stderr,
-                  disable=None if progress is None else not progress, mininterval=1) as bar:
-            for start in range(0, len(cleaned), CHUNK):
-                chunk = cleaned[start:start + CHUNK]
-                out.extend(float(p) for p in self._proba(chunk))
-                bar.update(len(chunk))
-        return out
-
-    def _proba(self, texts: list[str]):
+    def _proba(self, cleaned: list[str]):
         if self.kind == "baseline":
-            from .baseline import predict_proba
+            return self.model.predict_proba(cleaned)[:, self._pos]
+        if self.kind == "ensemble":
+            import numpy as np
 
-            return predict_proba(self.model, texts)
-        from .finetune import predict_proba
+            z = self.spec.intercept + sum(m.coef * _logit(p._proba(cleaned))
+                                          for m, p in zip(self.spec.members, self.members))
+            return 1 / (1 + np.exp(-z))
+        from .inference import batched_forward, encode, logits_forward, softmax
 
-        return predict_proba(self.model, self.tokenizer, texts, self.max_length, self.truncation,
-                             self.batch_size, self.precision, progress=False)
+        texts = [cut(t, self.max_length, self.truncation) for t in cleaned]
+        enc = encode(self.tokenizer, texts, self.max_length, self.truncation)
+        logits = batched_forward(self.model, enc, logits_forward, self.batch_size, self.precision,
+                                 self.tokenizer.pad_token_id or 0, progress=False)
+        return softmax(logits.astype("float64"))[:, self._pos]
 
-    def predict(self, texts: Sequence[str], progress: bool | None = False) -> list[Prediction]:
-        return [Prediction(LABELS[p >= THRESHOLD], p) for p in self.predict_proba(texts, progress)]
+
+def cut(text: str, max_length: int, truncation: str) -> str:
+    """The part of `text` that can reach the model: the head, or both ends for head_tail."""
+    budget = CHARS_PER_TOKEN * max_length
+    if truncation == "head":
+        return text[:budget]
+    return text if len(text) <= 2 * budget else text[:budget] + " " + text[-budget:]
 
 
-def torch_threads() -> int:
-    import torch
+def _logit(p):
+    import numpy as np
 
-    return torch.get_num_threads()
+    p = np.clip(np.asarray(p, dtype="float64"), CLIP, 1 - CLIP)
+    return np.log(p / (1 - p))
 
 
 def _position_limit(model, tokenizer) -> int | None:

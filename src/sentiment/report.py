@@ -5,52 +5,64 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .metrics import METRICS, bootstrap_ci, class_report, compute_metrics, curves, mcnemar
+from . import LABELS
+from .io import split_rows
+from .metrics import METRICS, class_report, curves, hf_metric, mcnemar
 
 
-def align(preds: dict[str, pd.DataFrame], test: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Order every model's predictions like the test set; all must cover the same reviews."""
-    out = {}
-    for name, df in preds.items():
-        if len(df) != len(test) or set(df.uid) != set(test.uid):
-            raise ValueError(f"predictions of {name!r} do not cover the prepared test set "
-                             f"({len(df)} rows vs {len(test)}): rerun its stage")
-        df = df.set_index("uid").loc[test.uid].reset_index()
-        if not (df.label.values == test.label.values).all():
-            raise ValueError(f"predictions of {name!r}: true labels disagree with the test set")
-        out[name] = df
-    return out
+SPLIT_TITLES = {"val": "Validation (model selection)", "test": "Test (final report)"}
 
 
-def compare(preds: dict[str, pd.DataFrame], n_boot: int, seed: int) -> pd.DataFrame:
-    """One row per model: metrics, 95% CIs, McNemar p-value against the most accurate model."""
+def align(preds: dict[str, pd.DataFrame], split: str, reference: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Every model's rows of one split, ordered like the prepared split; all must cover it."""
+    return {name: split_rows(df, split, reference, name) for name, df in preds.items()}
+
+
+def score(preds: dict[str, pd.DataFrame], n_boot: int, seed: int) -> pd.DataFrame:
+    """One row per model of one split: metrics and 95% CIs, via the project's `evaluate` module."""
     rows = {}
     for name, df in preds.items():
-        m = compute_metrics(df.label, df.pred, df.prob)
-        ci = bootstrap_ci(df.label.values, df.pred.values, df.prob.values, n_boot, seed)
-        rows[name] = {**m, **{f"{k}_ci": ci[k] for k in ci}, "n": len(df)}
-    table = pd.DataFrame(rows).T.sort_values("accuracy", ascending=False)
-    best = table.index[0]
-    y = preds[best].label.values
-    table["mcnemar_p_vs_best"] = [np.nan if n == best else mcnemar(y, preds[best].pred, preds[n].pred)["p_value"]
-                                  for n in table.index]
-    table.attrs["best"] = best
-    return table
+        m = hf_metric().compute(predictions=df.pred.values, references=df.label.values,
+                                prediction_scores=df.prob.values, n_bootstrap=n_boot, seed=seed)
+        ci = m.pop("ci95", {})
+        rows[name] = {**m, **{f"{k}_ci": tuple(v) for k, v in ci.items()}, "n": len(df)}
+    return pd.DataFrame(rows).T.sort_values("accuracy", ascending=False, kind="stable")
 
 
-def model_metrics(table: pd.DataFrame, name: str) -> dict:
-    """What `dvc metrics diff` compares for one model: point estimates only."""
-    return {k: round(float(table.loc[name, k]), 6) for k in METRICS} | {"n": int(table.loc[name, "n"])}
+def best_on_val(val: pd.DataFrame) -> str:
+    """The model to report as best: highest validation accuracy (ties: higher ROC-AUC, then name)."""
+    order = val.reset_index(names="model").sort_values(["accuracy", "roc_auc", "model"],
+                                                      ascending=[False, False, True])
+    return order.model.iloc[0]
 
 
-def comparison_json(table: pd.DataFrame) -> dict:
-    out = {"best": table.attrs["best"], "models": {}}
-    for name, r in table.iterrows():
-        out["models"][name] = {
-            "ci95": {k: [round(r[f"{k}_ci"][0], 6), round(r[f"{k}_ci"][1], 6)] for k in METRICS if f"{k}_ci" in r},
-            "mcnemar_p_vs_best": None if pd.isna(r.mcnemar_p_vs_best) else float(r.mcnemar_p_vs_best),
-        }
+def mcnemar_matrix(test: dict[str, pd.DataFrame]) -> dict[str, dict[str, float]]:
+    """Exact McNemar p-value of every pair of models on the test split."""
+    names = list(test)
+    y = test[names[0]].label.values
+    return {a: {b: mcnemar(y, test[a].pred.values, test[b].pred.values)["p_value"] for b in names if b != a}
+            for a in names}
+
+
+def model_metrics(tables: dict[str, pd.DataFrame], name: str, meta: dict) -> dict:
+    """What `dvc metrics diff` compares for one model: point estimates per split (+ how it ran)."""
+    out = {split: {k: round(float(t.loc[name, k]), 6) for k in METRICS} | {"n": int(t.loc[name, "n"])}
+           for split, t in tables.items()}
+    if meta.get("runtime"):
+        out["runtime"] = {k: meta["runtime"][k] for k in ("device", "precision", "cpu_isa") if k in meta["runtime"]}
     return out
+
+
+def comparison_json(tables: dict[str, pd.DataFrame], best: str, pvalues: dict) -> dict:
+    def ci(t, name):
+        return {k: [round(t.loc[name, f"{k}_ci"][0], 6), round(t.loc[name, f"{k}_ci"][1], 6)]
+                for k in METRICS if f"{k}_ci" in t.columns}
+
+    return {"best_on_val": best, "models": {
+        name: {"val": {"ci95": ci(tables["val"], name)},
+               "test": {"ci95": ci(tables["test"], name),
+                        "mcnemar_p": {o: round(p, 12) for o, p in pvalues[name].items()}}}
+        for name in tables["test"].index}}
 
 
 def _fmt(r, k):
@@ -58,24 +70,46 @@ def _fmt(r, k):
     return f"{r[k]:.4f}" if not isinstance(ci, tuple) else f"{r[k]:.4f} ({ci[0]:.3f}–{ci[1]:.3f})"
 
 
-def summary_markdown(table: pd.DataFrame, n_boot: int) -> str:
+def _p(p: float) -> str:
+    return "< 1e-300" if p == 0 else f"{p:.2g}"
+
+
+def split_markdown(table: pd.DataFrame, best: str, pvalues: dict | None) -> str:
     cols = ["accuracy", "f1", "roc_auc", "precision", "recall", "macro_f1", "mcc", "log_loss"]
-    head = "| model | " + " | ".join(cols) + " | McNemar p vs best |"
-    lines = [head, "|" + "---|" * (len(cols) + 2)]
+    head = "| model | " + " | ".join(cols) + (" | McNemar p vs best |" if pvalues else " |")
+    lines = [head, "|" + "---|" * (len(cols) + 1 + bool(pvalues))]
     for name, r in table.iterrows():
-        p = ("(best)" if pd.isna(r.mcnemar_p_vs_best) else "< 1e-300" if r.mcnemar_p_vs_best == 0
-             else f"{r.mcnemar_p_vs_best:.2g}")
-        lines.append(f"| {name} | " + " | ".join(_fmt(r, k) for k in cols) + f" | {p} |")
-    n = int(table.n.iloc[0])
-    note = (f"\n{n} test reviews. Brackets: 95% percentile bootstrap CI ({n_boot} resamples). "
-            if n_boot else f"\n{n} test reviews. ")
-    note += ("Positive class = positive review. McNemar: exact test of each model's errors "
-             "against the most accurate model's on the same reviews.\n")
-    return "\n".join(lines) + "\n" + note
+        cells = " | ".join(_fmt(r, k) for k in cols)
+        if pvalues:
+            cells += " | " + ("(best on val)" if name == best else _p(pvalues[best][name]))
+        lines.append(f"| {name} | {cells} |")
+    return "\n".join(lines) + "\n"
+
+
+def summary_markdown(tables: dict[str, pd.DataFrame], best: str, pvalues: dict, n_boot: int,
+                     stackers: dict[str, dict]) -> str:
+    parts = []
+    for split in ("test", "val"):
+        t = tables[split]
+        parts.append(f"## {SPLIT_TITLES[split]}: {int(t.n.iloc[0])} reviews\n\n"
+                     + split_markdown(t, best, pvalues if split == "test" else None))
+    note = (f"Brackets: 95% percentile bootstrap CI ({n_boot} resamples). " if n_boot else "")
+    note += (f"Best model = highest validation accuracy (`{best}`); the test split only reports. "
+             "Positive class = positive review. McNemar: exact test of each model's errors against the "
+             "best model's on the same test reviews (all pairs: `metrics/comparison.json`).\n")
+    out = "\n".join(parts) + "\n" + note
+    for name, meta in stackers.items():
+        s = meta["stacker"]
+        rows = "\n".join(f"| {m} | {w:+.3f} |" for m, w in s["coef"].items())
+        out += (f"\n## Stacker `{name}`: logistic regression on the members' logits, fit on validation\n\n"
+                f"| member | weight |\n|---|---|\n{rows}\n| (intercept) | {s['intercept']:+.3f} |\n\n"
+                f"C = {s['C']} (chosen by {s['cv_folds']}-fold CV on validation); nested-CV validation "
+                f"accuracy {s['nested_cv_accuracy']:.4f}.\n")
+    return out
 
 
 def confusion_rows(df: pd.DataFrame) -> list[dict]:
-    names = np.array(["negative", "positive"])
+    names = np.array(LABELS)
     return [{"actual": a, "predicted": p} for a, p in zip(names[df.label.values], names[df.pred.values])]
 
 
@@ -103,7 +137,7 @@ def error_analysis(name: str, df: pd.DataFrame, test: pd.DataFrame, n_errors: in
            f"## The {n_errors} most confident mistakes\n",
            "| uid | stars | true | predicted | P(positive) | excerpt |", "|---|---|---|---|---|---|"]
     wrong = d[~d.correct].sort_values(["confidence", "uid"], ascending=[False, True]).head(n_errors)
-    lab = {0: "neg", 1: "pos"}
+    lab = {i: l[:3] for i, l in enumerate(LABELS)}
     for r in wrong.itertuples():
         excerpt = r.text[:200].replace("|", "\\|") + ("…" if len(r.text) > 200 else "")
         stars = "?" if pd.isna(r.rating) else int(r.rating)

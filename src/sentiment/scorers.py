@@ -10,8 +10,8 @@ maps a list of texts to a float64 array of P(positive), in input order. Names:
   sequence classifier. 2 labels: P(the label whose name says positive). 5 labels or
   star-named labels: `stars_to_positive`, i.e. P(4) + P(5) + 0.5 * P(3).
 
-Empty or whitespace-only reviews score NEUTRAL (0.5) without reaching a model. The
-transformer scorers use the shared fast inference in `inference.py`.
+An empty or non-text review is an error naming its index (no score is invented for it).
+The transformer scorers use the shared fast inference in `inference.py`.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from .inference import (ModelLoadError, batched_forward, check_positions, device
 log = logging.getLogger(__name__)
 
 Scorer = Callable[[Sequence[str]], np.ndarray]
-NEUTRAL = 0.5  # the score of an empty review
 
 
 def _check_length(name: str, tokenizer, model, max_length: int) -> None:
@@ -87,7 +86,7 @@ def minilm_embed(p) -> Scorer:
     from transformers import AutoModel, AutoTokenizer
 
     tokenizer = load_pretrained("minilm", AutoTokenizer)
-    model = load_pretrained("minilm", AutoModel).to(device())
+    model = load_pretrained("minilm", AutoModel).to(device(p.device))
     _check_length("minilm_embed", tokenizer, model, p.max_length)
     pad = tokenizer.pad_token_id or 0
 
@@ -163,7 +162,7 @@ def classifier(name: str, p) -> Scorer:
 
     config = _check_classifier(name)
     tokenizer = load_pretrained(name, AutoTokenizer)
-    model = load_pretrained(name, AutoModelForSequenceClassification, config=config).to(device())
+    model = load_pretrained(name, AutoModelForSequenceClassification, config=config).to(device(p.device))
     _check_length(name, tokenizer, model, p.max_length)
     stars = star_values(config)
     pos = None if stars else positive_index(config)
@@ -206,17 +205,19 @@ def check_name(name: str) -> None:
 
 
 def load_scorer(name: str, p) -> Scorer:
-    """Build scorer `name` with PretrainedEvalParams `p`; empty reviews score NEUTRAL."""
+    """Build scorer `name` with PretrainedEvalParams `p`. The texts must be cleaned reviews
+    (the prepare stage rejects empty ones); a non-text or empty one is a ValueError naming
+    its index: the one bad-input policy of the project (sentiment.data.check_texts)."""
+    from .data import check_texts
+
     check_name(name)
     inner = SCORERS[name](p) if name in SCORERS else classifier(name, p)
 
     def score(texts: Sequence[str]) -> np.ndarray:
         texts = list(texts)
-        ok = np.array([isinstance(t, str) and bool(t.strip()) for t in texts], dtype=bool)
-        out = np.full(len(texts), NEUTRAL)
-        if ok.any():
-            out[ok] = inner([t for t, keep in zip(texts, ok) if keep])
-        return np.clip(out, 0.0, 1.0)  # float rounding must not break the [0, 1] contract
+        check_texts(texts)
+        out = inner(texts) if texts else np.zeros(0)
+        return np.clip(np.asarray(out, dtype="float64"), 0.0, 1.0)  # float rounding must not break [0, 1]
 
     return score
 

@@ -1,0 +1,64 @@
+"""A small table of DVC experiments: one param against validation (and test) accuracy.
+
+Reads `dvc exp show --json`; validation decides, the test column is reported only.
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+
+
+def flatten(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in (d or {}).items():
+        if isinstance(v, dict):
+            out.update(flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def experiments(cwd: str = ".") -> list[dict]:
+    """[{name, params, metrics}] for every experiment of the current commit."""
+    raw = json.loads(subprocess.run([sys.executable, "-m", "dvc", "exp", "show", "--json"], cwd=cwd,
+                                    capture_output=True, text=True, check=True).stdout)
+    rows = []
+    for base in raw:
+        for exp in (base.get("experiments") or []):
+            for rev in exp.get("revs", []):
+                data = rev.get("data") or {}
+                params = flatten((data.get("params") or {}).get("params.yaml", {}).get("data", {}))
+                metrics = {f: flatten(m.get("data", {})) for f, m in (data.get("metrics") or {}).items()}
+                rows.append({"name": rev.get("name") or exp.get("name"), "params": params, "metrics": metrics})
+    return rows
+
+
+def table(rows: list[dict], param: str, models=("finetuned", "ensemble")) -> str:
+    head = f"| {param} | " + " | ".join(f"{m} val acc | {m} test acc" for m in models) + " |"
+    lines = [head, "|" + "---|" * (1 + 2 * len(models))]
+    for r in sorted(rows, key=lambda r: r["params"].get(param, 0)):
+        cells = []
+        for m in models:
+            mm = r["metrics"].get(f"metrics/models/{m}.json", {})
+            cells += [f"{mm.get('val.accuracy', float('nan')):.4f}", f"{mm.get('test.accuracy', float('nan')):.4f}"]
+        lines.append(f"| {r['params'].get(param)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--param", required=True, help="params.yaml key swept, e.g. learning_rate")
+    ap.add_argument("--names", nargs="+", required=True, help="experiment names to include")
+    ap.add_argument("--out", required=True, help="markdown file to write")
+    ap.add_argument("--title", default="")
+    a = ap.parse_args()
+    rows = [r for r in experiments() if r["name"] in a.names]
+    text = (f"# {a.title}\n\n" if a.title else "") + table(rows, a.param) + (
+        "\nValidation decides (2,478 held-out train reviews); test is reported only.\n")
+    open(a.out, "w").write(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Learning-rate selection on VALIDATION through the DVC experiments queue, at the default
+# budget: one experiment per rate (prepare/baseline/pretrained_eval come from the run-cache),
+# then a table of each rate's validation accuracy -> metrics/selection/learning_rate.md.
+#   bash scripts/sweep_lr.sh 4e-5 8e-5 1.6e-4
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RATES=("${@:-4e-5 8e-5 1.6e-4}")
+for lr in ${RATES[@]}; do
+  dvc exp run --queue -n "lr-$lr" -S "learning_rate=$lr"
+done
+dvc exp run --run-all --jobs 1
+python scripts/exp_table.py --param learning_rate --out metrics/selection/learning_rate.md \
+  --title "learning_rate, chosen on validation (scripts/sweep_lr.sh)" --names $(printf 'lr-%s ' ${RATES[@]})

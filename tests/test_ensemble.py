@@ -1,0 +1,73 @@
+"""The stacked ensemble: fit on validation only, honest scores, clear errors for bad members."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sentiment import DataError
+from sentiment.ensemble import fit_stacker, logit, member_features, stacker_spec
+from sentiment.io import make_predictions
+
+
+def splits(rng):
+    return {s: pd.DataFrame({"uid": [f"{s}/{i}" for i in range(n)], "label": rng.integers(0, 2, n).astype("int8")})
+            for s, n in (("val", 600), ("test", 400))}
+
+
+def member(sp, rng, skill):
+    """P(positive) that follows the label with strength `skill`."""
+    return pd.concat([make_predictions(s, df.uid, df.label,
+                                       1 / (1 + np.exp(-(skill * (2 * df.label - 1) + rng.normal(0, 1, len(df))))))
+                      for s, df in sp.items()]).sample(frac=1, random_state=1)
+
+
+@pytest.fixture
+def setup():
+    rng = np.random.default_rng(0)
+    sp = splits(rng)
+    return sp, {"strong": member(sp, rng, 1.0), "weak": member(sp, rng, 0.4), "noise": member(sp, rng, 0.0)}
+
+
+def test_stacker_weights_follow_member_quality(setup):
+    sp, preds = setup
+    members = ["strong", "weak", "noise"]
+    X = member_features(preds, members, "val", sp["val"])
+    model, report, oof = fit_stacker(X, sp["val"].label.values, [0.01, 0.1, 1.0, 10.0], 5, 0)
+    w = dict(zip(members, model.coef_[0]))
+    assert w["strong"] > w["weak"] > abs(w["noise"])
+    assert set(report["cv_accuracy_by_C"]) == {"0.01", "0.1", "1.0", "10.0"} and report["C"] in (0.01, 0.1, 1.0, 10.0)
+    assert 0.7 < report["nested_cv_accuracy"] < 0.97
+    # out-of-fold validation predictions: not the refit model's own (in-sample) answers
+    assert oof.shape == (600,) and not np.allclose(oof, model.predict_proba(X)[:, 1])
+    spec = stacker_spec(model, members, {"strong": "baseline", "weak": "finetune", "noise": "pretrained"})
+    assert [m["path"] for m in spec["members"]] == ["models/baseline/strong.joblib", "models/finetuned", None]
+
+
+def test_fit_never_sees_test_rows(setup):
+    """Changing every test prediction (and label) leaves the fitted stacker unchanged."""
+    sp, preds = setup
+    members = ["strong", "weak"]
+    fit = lambda pr: fit_stacker(member_features(pr, members, "val", sp["val"]), sp["val"].label.values,
+                                 [0.1, 1.0], 3, 0)[0]
+    a = fit(preds)
+    scrambled = {n: df.assign(prob=np.where(df.split == "test", 1 - df.prob, df.prob)) for n, df in preds.items()}
+    b = fit(scrambled)
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    assert a.intercept_ == b.intercept_
+
+
+def test_member_errors_name_the_member(setup):
+    sp, preds = setup
+    with pytest.raises(DataError, match="no predictions for member 'gone'"):
+        member_features(preds, ["strong", "gone"], "val", sp["val"])
+    short = {**preds, "weak": preds["weak"].iloc[5:]}
+    with pytest.raises(DataError, match="member 'weak'.*do not cover"):
+        member_features(short, ["strong", "weak"], "val", sp["val"]) if (short["weak"].split == "val").sum() < 600 \
+            else member_features(short, ["strong", "weak"], "test", sp["test"])
+    other = {**preds, "weak": preds["weak"].assign(uid=lambda d: d.uid + "x")}
+    with pytest.raises(DataError, match="member 'weak'"):
+        member_features(other, ["weak"], "val", sp["val"])
+
+
+def test_logit_is_finite_at_the_edges():
+    assert np.isfinite(logit([0.0, 1.0, 0.5])).all() and logit([0.5])[0] == 0
