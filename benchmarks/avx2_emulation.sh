@@ -9,6 +9,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DIR=${1:-/tmp/avx2-run}
 rm -rf "$DIR" && git clone -q "$ROOT" "$DIR" && ln -s "$ROOT/.venv" "$DIR/.venv"
 cd "$DIR"
+export PATH="$ROOT/.venv/bin:$PATH"  # the stages run `python`: the pinned environment
 export ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2 \
        NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR" OPENBLAS_CORETYPE=Haswell \
        HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1

@@ -33,6 +33,7 @@ def main() -> None:
         if Path(src).is_file():
             body = Path(src).read_text()
             body = body.split("\n", 2)[2] if body.startswith("# ") else body  # drop the file's own title
+            body = re.sub(r"(?m)^## ", "### ", body)  # its sections sit under a README section
             new = fill(new, name, body)
     if Path("logs").is_dir():
         sys.path.insert(0, str(Path(__file__).parent))

@@ -61,7 +61,7 @@ def comparison_json(tables: dict[str, pd.DataFrame], best: str, pvalues: dict) -
     return {"best_on_val": best, "models": {
         name: {"val": {"ci95": ci(tables["val"], name)},
                "test": {"ci95": ci(tables["test"], name),
-                        "mcnemar_p": {o: round(p, 12) for o, p in pvalues[name].items()}}}
+                        "mcnemar_p": {o: float(f"{p:.3g}") for o, p in pvalues[name].items()}}}
         for name in tables["test"].index}}
 
 
