@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Learning-rate selection on VALIDATION through the DVC experiments queue, at the default
 # budget: one experiment per rate (prepare/baseline/pretrained_eval come from the run-cache),
-# then a table of each rate's validation accuracy -> metrics/selection/learning_rate.md.
-#   bash scripts/sweep_lr.sh 4e-5 8e-5 1.6e-4
+# then a table of each rate's validation accuracy, with the workspace's (the default) ->
+# metrics/selection/learning_rate.md.
+#   bash scripts/sweep_lr.sh 5e-5 1.2e-4
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RATES=("${@:-4e-5 8e-5 1.6e-4}")
+RATES=("${@:-5e-5 1.2e-4}")
 for lr in ${RATES[@]}; do
   dvc exp run --queue -n "lr-$lr" -S "learning_rate=$lr"
 done

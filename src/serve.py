@@ -1,6 +1,6 @@
 """HTTP API for real-time sentiment predictions (FastAPI + uvicorn).
 
-  python src/serve.py --model models/finetuned --port 8000
+  python src/serve.py --port 8000      # serves models/ensemble, the best model on validation
   curl -s localhost:8000/predict -H 'content-type: application/json' \\
        -d '{"texts": ["A wonderful film", "Two hours I will never get back."]}'
 
