@@ -21,7 +21,7 @@ def flatten(d: dict, prefix: str = "") -> dict:
 
 def experiments(cwd: str = ".") -> list[dict]:
     """[{name, params, metrics}] for every experiment of the current commit."""
-    raw = json.loads(subprocess.run([sys.executable, "-m", "dvc", "exp", "show", "--json"], cwd=cwd,
+    raw = json.loads(subprocess.run([sys.executable, "-m", "dvc", "exp", "show", "--all-commits", "--json"], cwd=cwd,
                                     capture_output=True, text=True, check=True).stdout)
     rows = []
     for base in raw:

@@ -44,7 +44,9 @@ def main() -> None:
     frames = [make_predictions("val", val.uid, val.label, oof),  # out-of-fold: honest val metrics
               make_predictions("test", test.uid, test.label, model.predict_proba(X_test)[:, 1])]
     stacker = {**report, "coef": weights, "intercept": spec["intercept"]}
-    write_predictions(frames, PRED, meta={"stacker": stacker})
+    # a transformer member's arithmetic decides the ensemble's numbers too: record it
+    runtimes = [df.attrs["meta"]["runtime"] for df in preds.values() if df.attrs["meta"].get("runtime")]
+    write_predictions(frames, PRED, meta={"stacker": stacker, **({"runtime": runtimes[0]} if runtimes else {})})
     with atomic_path(MODEL_DIR) as tmp:
         tmp.mkdir()
         write_json(spec, tmp / "ensemble.json")

@@ -99,6 +99,7 @@ def test_repro_writes_val_and_test_metrics_for_every_model(repo):
     ft = json.loads((repo / "metrics/models/finetuned.json").read_text())
     assert ft["runtime"]["device"] == "cpu" and ft["runtime"]["precision"] in ("bf16", "fp32") and ft["runtime"]["cpu_isa"]
     assert "runtime" not in json.loads((repo / "metrics/models/nbsvm.json").read_text())
+    assert json.loads((repo / "metrics/models/ensemble.json").read_text())["runtime"] == ft["runtime"]
     info = json.loads((repo / "models/finetuned/inference.json").read_text())
     assert info["precision"] == ft["runtime"]["precision"] and info["max_length"] == 64
     # every choice is on record: grids scored on validation, the stacker's CV
