@@ -16,6 +16,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_predict, cross_val_score
 
 from . import DataError
+from .io import split_rows
 
 EPS = 1e-6  # clip probabilities before the logit: a member that says exactly 0 or 1 stays finite
 
@@ -37,13 +38,10 @@ def member_features(preds: dict[str, pd.DataFrame], members: list[str], split: s
     for m in members:
         if m not in preds:
             raise DataError(f"ensemble.members: no predictions for member {m!r} (have {sorted(preds)})")
-        df = preds[m][preds[m].split == split]
-        if len(df) != len(reference) or set(df.uid) != set(reference.uid):
-            raise DataError(f"ensemble member {m!r}: its {split} predictions do not cover the prepared {split} "
-                            f"split ({len(df)} rows vs {len(reference)}, or other uids): rerun its stage")
-        df = df.set_index("uid").loc[reference.uid]
-        if not (df.label.values == reference.label.values).all():
-            raise DataError(f"ensemble member {m!r}: true labels disagree with the {split} split")
+        try:
+            df = split_rows(preds[m], split, reference, m)  # the contract's own coverage/order check
+        except ValueError as e:
+            raise DataError(f"ensemble member {m!r}: {e}") from None
         cols.append(logit(df.prob.values))
     return np.column_stack(cols)
 

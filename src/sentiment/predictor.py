@@ -43,7 +43,6 @@ CHARS_PER_TOKEN = 12
 # The model predict.py and serve.py load when none is named: the best servable model on validation
 # (metrics/comparison.json, best_on_val).
 DEFAULT_MODEL = "models/ensemble"
-CLIP = 1e-6  # ensemble: probabilities are clipped to [CLIP, 1 - CLIP] before the logit
 
 
 class PredictorError(ConfigError):
@@ -290,7 +289,9 @@ class Predictor:
         if self.kind == "ensemble":
             import numpy as np
 
-            z = self.spec.intercept + sum(m.coef * _logit(p._proba(cleaned))
+            from .ensemble import logit  # the stacker's own transform (same clipping as in its fit)
+
+            z = self.spec.intercept + sum(m.coef * logit(p._proba(cleaned))
                                           for m, p in zip(self.spec.members, self.members))
             return 1 / (1 + np.exp(-z))
         from .inference import batched_forward, encode, logits_forward, softmax
@@ -308,13 +309,6 @@ def cut(text: str, max_length: int, truncation: str) -> str:
     if truncation == "head":
         return text[:budget]
     return text if len(text) <= 2 * budget else text[:budget] + " " + text[-budget:]
-
-
-def _logit(p):
-    import numpy as np
-
-    p = np.clip(np.asarray(p, dtype="float64"), CLIP, 1 - CLIP)
-    return np.log(p / (1 - p))
 
 
 def _position_limit(model, tokenizer) -> int | None:
