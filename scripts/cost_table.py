@@ -10,7 +10,7 @@ import argparse
 import json
 from pathlib import Path
 
-STAGES = ["prepare", "baseline", "pretrained_eval", "finetune", "ensemble", "evaluate"]
+STAGES = ["prepare", "baseline", "pretrained_eval", "finetune", "ensemble", "evaluate", "robustness"]
 
 
 def render(logs: Path = Path("logs")) -> str:

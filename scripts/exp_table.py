@@ -40,8 +40,8 @@ def workspace() -> dict:
 
     import yaml
 
-    metrics = {f"metrics/models/{p.name}": flatten(json.loads(p.read_text()))
-               for p in Path("metrics/models").glob("*.json")}
+    metrics = {str(p): flatten(json.loads(p.read_text()))
+               for p in [*Path("metrics/models").glob("*.json"), *Path("metrics/robustness").glob("*.json")]}
     return {"name": "workspace", "params": flatten(yaml.safe_load(open("params.yaml"))), "metrics": metrics}
 
 

@@ -3,7 +3,7 @@
     python scripts/update_readme.py          # after `dvc repro`
     python scripts/update_readme.py --check  # exit 1 if README is stale (CI-friendly)
 
-Blocks: <!-- results:start/end --> <- metrics/summary.md; <!-- cost:start/end --> <- logs/<stage>.json
+Blocks: <!-- results:start/end --> <- metrics/summary.md; <!-- robustness:start/end --> <- metrics/robustness.md; <!-- cost:start/end --> <- logs/<stage>.json
 (through scripts/cost_table.py).
 """
 
@@ -12,7 +12,7 @@ import re
 import sys
 from pathlib import Path
 
-BLOCKS = {"results": "metrics/summary.md"}
+BLOCKS = {"results": "metrics/summary.md", "robustness": "metrics/robustness.md"}
 
 
 def fill(readme: str, name: str, body: str) -> str:

@@ -1,8 +1,11 @@
 """Stage ensemble: a stacker fit on the members' validation predictions, applied to test.
 
-Reads only the members' predictions files (val rows to fit, test rows to transform) and
-writes its own predictions under the same contract, the stacker (models/ensemble) and its
-selection record (metrics/selection/ensemble.json).
+Fits on the members' predictions files only (val rows to fit, test rows to transform). Of
+the feature sets in params (`ensemble.features`), it keeps the one whose worst score over
+IMDB validation (nested CV) and each source of the sentence set's selection half is highest:
+for that, the members (served from their model files) score the selection half. Writes its
+own predictions under the contract, the stacker (models/ensemble) and the selection record
+(metrics/selection/ensemble.json).
 """
 
 import logging
@@ -18,12 +21,15 @@ log = logging.getLogger("ensemble")
 
 
 def main() -> None:
-    p = load_params().ensemble  # validate before the heavy imports
+    params = load_params()  # validate before the heavy imports
+    p, r = params.ensemble, params.robustness
+    import numpy as np
     import pandas as pd
 
-    from sentiment.ensemble import fit_stacker, member_features, stacker_spec
+    from sentiment.ensemble import choose_features, fit_stacker, logit, member_features, stack_features, stacker_spec
     from sentiment.io import (atomic_path, make_predictions, read_predictions, write_json, write_predictions,
                               write_stage_log)
+    from sentiment.robustness import load_sentences, model_scorer, split_halves
 
     try:
         preds = read_predictions("predictions", p.members)
@@ -31,26 +37,47 @@ def main() -> None:
         raise DataError(f"ensemble.members: {e}") from None
     val = pd.read_parquet(f"{DATA}/val.parquet")
     test = pd.read_parquet(f"{DATA}/test.parquet")
-    X_val = member_features(preds, p.members, "val", val)  # checks every member before fitting
-    X_test = member_features(preds, p.members, "test", test)
+    Z_val = member_features(preds, p.members, "val", val)  # checks every member before fitting
+    Z_test = member_features(preds, p.members, "test", test)
+    y = val.label.values
 
-    seconds = {}
-    with timed(f"fitting the stacker on {len(val)} validation reviews", log, seconds, "fit"):
-        model, report, oof = fit_stacker(X_val, val.label.values, p.C, p.cv_folds, p.seed)
-    spec = stacker_spec(model, p.members, {m: df.attrs["stage"] for m, df in preds.items()})
+    seconds, fits, candidates = {}, {}, {}
+    if len(p.features) > 1:  # the sentence set decides between feature sets
+        sentences = split_halves(load_sentences(r.data_dir), r.report_frac, r.seed)
+        sel = sentences[sentences.half == "selection"].reset_index(drop=True)
+        with timed(f"members scoring {len(sel)} selection-half sentences", log, seconds, "members_sentences"):
+            Z_sel = np.column_stack([logit(model_scorer(m, params.pretrained_eval)(sel.text.tolist()))
+                                     for m in p.members])
+    for features in p.features:
+        with timed(f"fitting the {features} stacker on {len(val)} validation reviews", log, seconds, features):
+            fits[features] = fit_stacker(stack_features(Z_val, val.text, features), y, p.C, p.cv_folds, p.seed)
+        report = fits[features][1]
+        candidates[features] = {"nested_cv_accuracy": report["nested_cv_accuracy"]}
+        if len(p.features) > 1:
+            prob = fits[features][0].predict_proba(stack_features(Z_sel, sel.text, features))[:, 1]
+            ok = (prob >= 0.5) == (sel.label.values == 1)
+            candidates[features]["sentences_selection_accuracy"] = {
+                src: round(float(ok[idx].mean()), 6) for src, idx in sel.groupby("source").indices.items()}
+        log.info("%s: %s", features, candidates[features])
+    chosen = choose_features(candidates) if len(p.features) > 1 else p.features[0]
+    model, report, oof = fits[chosen]
+    spec = stacker_spec(model, p.members, {m: df.attrs["stage"] for m, df in preds.items()}, chosen)
     weights = {m["name"]: m["coef"] for m in spec["members"]}
-    log.info("C=%s, weights %s; nested-CV validation accuracy %.4f", report["C"],
+    log.info("features %s, C=%s, weights %s; nested-CV validation accuracy %.4f", chosen, report["C"],
              {k: round(v, 3) for k, v in weights.items()}, report["nested_cv_accuracy"])
     frames = [make_predictions("val", val.uid, val.label, oof),  # out-of-fold: honest val metrics
-              make_predictions("test", test.uid, test.label, model.predict_proba(X_test)[:, 1])]
-    stacker = {**report, "coef": weights, "intercept": spec["intercept"]}
+              make_predictions("test", test.uid, test.label,
+                               model.predict_proba(stack_features(Z_test, test.text, chosen))[:, 1])]
+    stacker = {"features": chosen, **report, "coef": weights, "intercept": spec["intercept"]}
+    if chosen == "logits_x_length":
+        stacker["length_coef"] = {m["name"]: m["length_coef"] for m in spec["members"]}
     # a transformer member's arithmetic decides the ensemble's numbers too: record it
     runtimes = [df.attrs["meta"]["runtime"] for df in preds.values() if df.attrs["meta"].get("runtime")]
     write_predictions(frames, PRED, meta={"stacker": stacker, **({"runtime": runtimes[0]} if runtimes else {})})
     with atomic_path(MODEL_DIR) as tmp:
         tmp.mkdir()
         write_json(spec, tmp / "ensemble.json")
-    write_json(stacker, "metrics/selection/ensemble.json")
+    write_json({**stacker, "feature_sets": candidates}, "metrics/selection/ensemble.json")
     write_stage_log("ensemble", seconds)
 
 

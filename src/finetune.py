@@ -27,13 +27,14 @@ def main() -> None:
     p = load_params()  # validate before the heavy imports
     import pandas as pd
 
-    from sentiment.data import stratified_subsample
+    from sentiment.data import stratified_subsample, with_crops
     from sentiment.finetune import fingerprint, finish_checkpoints, is_main_process, predict_proba, train
     from sentiment.inference import hub_id
     from sentiment.io import atomic_path, make_predictions, write_json, write_predictions, write_stage_log
 
     hp = {k: getattr(p, k) for k in FINETUNE_KEYS}
-    train_df = stratified_subsample(pd.read_parquet(f"{DATA}/train.parquet"), p.train_size, p.seed)
+    reviews = stratified_subsample(pd.read_parquet(f"{DATA}/train.parquet"), p.train_size, p.seed)
+    train_df = with_crops(reviews, p.augment_crops, p.crop_max_sentences, p.seed)  # short-text robustness
     val = pd.read_parquet(f"{DATA}/val.parquet")
     val_during = stratified_subsample(val, p.eval_size, p.seed)
     fp = fingerprint(hp, f"{DATA}/train.parquet", f"{DATA}/val.parquet")
@@ -60,11 +61,12 @@ def main() -> None:
         # Everything predict-time code needs to treat text as training did (its one settings source).
         write_json({"max_length": p.max_length, "truncation": p.truncation, **rt, "labels": list(LABELS),
                     "threshold": THRESHOLD, "cleaning": "sentiment.data.clean_text",
-                    "base_model": hub_id(p.model_name), "n_train": len(train_df)}, tmp / "inference.json")
+                    "base_model": hub_id(p.model_name), "n_train": len(reviews),
+                    "n_crops": len(train_df) - len(reviews)}, tmp / "inference.json")
     write_predictions(frames, PRED, meta={"runtime": rt})
     with atomic_path(LIVE_DIR) as tmp:  # the curves of this run (a resumed run's included)
         shutil.copytree(CKPT_DIR / "dvclive", tmp)
-    write_stage_log("finetune", seconds, runtime=rt, n_train=len(train_df))
+    write_stage_log("finetune", seconds, runtime=rt, n_train=len(reviews), n_crops=len(train_df) - len(reviews))
     finish_checkpoints(CKPT_DIR)
 
 

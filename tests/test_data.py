@@ -109,3 +109,24 @@ def test_missing_id_is_a_clear_error():
     df.loc[3, "id"] = float("nan")
     with pytest.raises(DataError, match="missing or not integers, e.g. row 3"):
         standardise(df, "train")
+
+
+def test_sentence_crops_are_short_labelled_windows_and_seeded():
+    from sentiment.data import MAX_CROP_WORDS, MIN_CROP_WORDS, sentence_crops, sentences, with_crops
+
+    assert sentences("It was great. Really! Why? no idea... ok") == ["It was great.", "Really!", "Why?", "no idea...", "ok"]
+    reviews = pd.DataFrame({"uid": [f"train/x/{i}" for i in range(50)], "label": [i % 2 for i in range(50)],
+                            "text": [" ".join(f"Sentence {j} of review {i} is here." for j in range(6)) for i in range(50)]})
+    crops = sentence_crops(reviews, 2.0, 2, seed=1)
+    assert len(crops) == 100 and crops.uid.is_unique
+    source = crops.uid.str.split("#").str[0]
+    by_uid = reviews.set_index("uid")
+    for uid, label, text in zip(source, crops.label, crops.text):
+        assert by_uid.loc[uid, "label"] == label and text in by_uid.loc[uid, "text"]  # a contiguous window
+        assert 1 <= text.count(".") <= 2 and MIN_CROP_WORDS <= len(text.split()) <= MAX_CROP_WORDS
+    assert crops.equals(sentence_crops(reviews, 2.0, 2, seed=1)) and not crops.equals(sentence_crops(reviews, 2.0, 2, 2))
+    # a one-word sentence grows to MIN_CROP_WORDS; a long unpunctuated review is cut
+    odd = pd.DataFrame({"uid": ["a", "b"], "label": [1, 0], "text": ["Wow. It was a lovely film.", "word " * 500]})
+    c = sentence_crops(odd, 20.0, 1, seed=3)
+    assert c.text.str.split().str.len().between(MIN_CROP_WORDS, MAX_CROP_WORDS).all()
+    assert with_crops(reviews, 0.0, 2, 1) is reviews and len(with_crops(reviews, 0.5, 2, 1)) == 75

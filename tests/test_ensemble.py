@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from sentiment import DataError
-from sentiment.ensemble import fit_stacker, logit, member_features, stacker_spec
+from sentiment.ensemble import choose_features, fit_stacker, logit, member_features, stack_features, stacker_spec
 from sentiment.io import make_predictions
 
 
@@ -71,3 +71,39 @@ def test_member_errors_name_the_member(setup):
 
 def test_logit_is_finite_at_the_edges():
     assert np.isfinite(logit([0.0, 1.0, 0.5])).all() and logit([0.5])[0] == 0
+
+
+def test_feature_sets_are_chosen_by_their_worst_score():
+    """A stacker that wins on IMDB validation but fails one sentence source loses to one that holds."""
+    cands = {"logits": {"nested_cv_accuracy": 0.926, "sentences_selection_accuracy": {"amazon": 0.88, "yelp": 0.93}},
+             "logits_x_length": {"nested_cv_accuracy": 0.924,
+                                 "sentences_selection_accuracy": {"amazon": 0.91, "yelp": 0.92}}}
+    assert choose_features(cands) == "logits_x_length"
+    cands["logits"]["sentences_selection_accuracy"]["amazon"] = 0.92
+    assert choose_features(cands) == "logits"
+    tie = {"b": {"nested_cv_accuracy": 0.9, "sentences_selection_accuracy": {}},
+           "a": {"nested_cv_accuracy": 0.9, "sentences_selection_accuracy": {}}}
+    assert choose_features(tie) == "b"  # ties: the earlier in params
+
+
+def test_length_features_let_weights_change_with_length(setup):
+    """A member that is only right on long texts gets a positive length coefficient."""
+    rng = np.random.default_rng(1)
+    n = 2000
+    y = rng.integers(0, 2, n)
+    words = rng.choice([5, 20, 500], n)
+    texts = [" ".join(["w"] * k) for k in words]
+    good_long = np.where(words == 500, 3.0, 0.0) * (2 * y - 1) + rng.normal(0, 1, n)
+    steady = 1.0 * (2 * y - 1) + rng.normal(0, 1, n)
+    Z = np.column_stack([good_long, steady])
+    X = stack_features(Z, texts, "logits_x_length")
+    model, report, _ = fit_stacker(X, y, [1.0], 3, 0)
+    spec = stacker_spec(model, ["long", "steady"], {"long": "baseline", "steady": "finetune"}, "logits_x_length")
+    long, steady = spec["members"]
+    weight = lambda m, k: m["coef"] + m["length_coef"] * np.log(k / 170)  # noqa: E731
+    assert spec["features"] == "logits_x_length"
+    assert weight(long, 500) > 1.5 and abs(weight(long, 5)) < 0.3  # trusted on long texts only
+    assert weight(steady, 5) > weight(steady, 500) > 0.5  # carries short texts alone
+    assert report["nested_cv_accuracy"] > fit_stacker(Z, y, [1.0], 3, 0)[1]["nested_cv_accuracy"]
+    with pytest.raises(ValueError, match="unknown stacker features"):
+        stack_features(Z, texts, "bogus")

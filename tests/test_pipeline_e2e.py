@@ -14,7 +14,8 @@ import yaml
 
 from conftest import ROOT, make_tiny_model
 
-COPY = ["src", "dvc.yaml", "params.yaml", ".dvcignore", ".gitignore", ".dvc/config", ".dvc/plots", "data/raw/imdb"]
+COPY = ["src", "dvc.yaml", "params.yaml", ".dvcignore", ".gitignore", ".dvc/config", ".dvc/plots", "data/raw/imdb",
+        "data/raw/sentences"]
 TRAINING = {"baseline", "pretrained_eval", "finetune"}
 
 
@@ -52,13 +53,17 @@ def small_params(params: dict) -> dict:
     b = params["baseline"]
     b["bow_rf"]["n_estimators"] = 20
     b["tfidf_lr"].update(ngram_max=[1, 2], C=[1.0, 10.0])
-    b["nbsvm"].update(ngram_max=[1, 2], C=[0.1, 1.0])
+    b["nbsvm"].update(min_df=[1, 2], ngram_max=[1, 2], C=[0.1, 1.0])
     params["ensemble"].update(C=[0.1, 1.0], cv_folds=3)
     params["evaluate"]["n_bootstrap"] = 50
     params["pretrained_eval"]["models"] = ["vader", "tiny-model"]  # a local dir takes the hub-model path
+    params["pretrained_eval"]["max_length"] = [32, 64]
+    params["robustness"].update(models=["bow_rf", "nbsvm", "vader", "tiny-model", "finetuned", "ensemble"],
+                                cases_per_test=20, n_bootstrap=50)
+    params["baseline"].update(augment_crops=0.5)  # the augmented path runs too
     # a tiny random BERT stands in for the pretrained encoder (same Auto* loading path)
     params.update(model_name="tiny-model", train_size=96, eval_size=32, max_length=64, num_train_epochs=1,
-                  learning_rate=1e-3, per_device_train_batch_size=16)
+                  learning_rate=1e-3, per_device_train_batch_size=16, augment_crops=0.5)
     return params
 
 
@@ -75,7 +80,8 @@ def repo(tmp_path_factory):
     make_tiny_model(d / "tiny-model")
     sh("git init -q && git add -A && git -c user.name=t -c user.email=t@t commit -qm init", d)
     log = dvc("repro", cwd=d)
-    assert ran(log) == {"prepare", "baseline", "pretrained_eval", "finetune", "ensemble", "evaluate", "publish"}
+    assert ran(log) == {"prepare", "baseline", "pretrained_eval", "finetune", "ensemble", "evaluate", "publish",
+                        "robustness"}
     return d
 
 
@@ -104,7 +110,7 @@ def test_repro_writes_val_and_test_metrics_for_every_model(repo):
     assert info["precision"] == ft["runtime"]["precision"] and info["max_length"] == 64
     # every choice is on record: grids scored on validation, the stacker's CV
     sel = json.loads((repo / "metrics/selection/baseline.json").read_text())
-    assert set(sel) == {"tfidf_lr", "nbsvm"} and len(sel["nbsvm"]["val_accuracy"]) == 4
+    assert set(sel) == {"tfidf_lr", "nbsvm"} and len(sel["nbsvm"]["val_accuracy"]) == 8  # min_df x ngram_max x C
     assert sel["nbsvm"]["chosen"] in sel["nbsvm"]["val_accuracy"]
     assert max(sel["nbsvm"]["val_accuracy"].values()) == sel["nbsvm"]["val_accuracy"][sel["nbsvm"]["chosen"]]
     ens = json.loads((repo / "metrics/selection/ensemble.json").read_text())
@@ -119,7 +125,22 @@ def test_repro_writes_val_and_test_metrics_for_every_model(repo):
     assert (repo / "models/finetuned.md").read_text().count("learning_rate") == 1
     live = (repo / "dvclive/finetune/metrics.json").read_text()
     assert "eval" in json.loads(live) and "runtime" not in live and "per_second" not in live
-    for stage in ("prepare", "baseline", "pretrained_eval", "finetune", "ensemble", "evaluate"):
+    pre = json.loads((repo / "metrics/selection/pretrained_eval.json").read_text())
+    assert pre["vader"] == {} and set(pre["tiny-model"]["val_accuracy"]) == {"max_length=32", "max_length=64"}
+    chosen = json.loads((repo / "predictions/pretrained/tiny-model.json").read_text())["settings"]
+    assert chosen == pre["tiny-model"]["chosen"] and chosen["max_length"] in (32, 64)
+    # robustness: every listed model, per source of the report half, with CIs; behavioural failure rates
+    dom = json.loads((repo / "metrics/robustness/domains.json").read_text())
+    assert set(dom) == {"bow_rf", "nbsvm", "vader", "tiny-model", "finetuned", "ensemble"}
+    rep = dom["nbsvm"]["report"]
+    assert set(rep) == {"amazon", "imdb", "yelp"} and all(r["n"] == 500 for r in rep.values())
+    assert all(r["accuracy_ci"][0] <= r["accuracy"] <= r["accuracy_ci"][1] for r in rep.values())
+    beh = json.loads((repo / "metrics/robustness/behaviour.json").read_text())
+    assert set(beh["ensemble"]) >= {"negated positive -> negative", "typos (2 swapped letters)"}
+    assert "## Behavioural tests" in (repo / "metrics/robustness.md").read_text()
+    plot = json.loads((repo / "plots/robustness/domains.json").read_text())
+    assert {r["domain"] for r in plot} == {"amazon", "imdb", "yelp", "IMDB test"}
+    for stage in ("prepare", "baseline", "pretrained_eval", "finetune", "ensemble", "evaluate", "robustness"):
         assert json.loads((repo / f"logs/{stage}.json").read_text())["seconds"], stage
     commit(repo, "first run")
 
@@ -136,20 +157,24 @@ def test_metrics_show_and_plots(repo):
     dvc("plots", "show", "-o", "plots_html", cwd=repo)
     html = (repo / "plots_html" / "index.html").read_text()
     assert "confusion" in html and "ROC curves" in html and "Fine-tune validation accuracy" in html
+    assert "Accuracy by domain" in html
 
 
 def test_param_changes_rerun_only_what_depends_on_them(repo):
     """Evaluation and publishing params never rerun training; learning_rate reruns finetune and after."""
     set_param(repo, "evaluate.n_bootstrap", 60)
     log = dvc("repro", cwd=repo)
-    assert ran(log) <= {"evaluate", "publish"} and "evaluate" in ran(log)
+    assert ran(log) <= {"evaluate", "publish", "robustness"} and "evaluate" in ran(log)
+
+    set_param(repo, "robustness.cases_per_test", 30)  # robustness trains nothing
+    assert ran(dvc("repro", cwd=repo)) == {"robustness"}
 
     set_param(repo, "publish.hub_model_id", "someone/imdb-minilm")  # push_to_hub stays false: offline
     assert ran(dvc("repro", cwd=repo)) == {"publish"}
 
     set_param(repo, "learning_rate", 2e-3)
     log = dvc("repro", cwd=repo)
-    assert ran(log) == {"finetune", "ensemble", "evaluate", "publish"}, log[-2000:]
+    assert ran(log) == {"finetune", "ensemble", "evaluate", "publish", "robustness"}, log[-2000:]
     assert not ran(log) & {"prepare", "baseline", "pretrained_eval"}
     commit(repo, "lr 2e-3")
 

@@ -278,6 +278,28 @@ def test_ensemble_combines_members_on_the_logit_scale(tiny, baseline, tmp_path, 
     assert [r["prob_positive"] for r in rows] == pytest.approx(want.tolist(), abs=1e-4)
 
 
+def test_length_aware_ensemble_matches_the_stacker(baseline, tmp_path, monkeypatch):
+    """features logits_x_length: weight = coef + length_coef * (log words - log 170), as fitted."""
+    from sklearn.linear_model import LogisticRegression
+
+    from sentiment.ensemble import logit, stack_features, stacker_spec
+
+    monkeypatch.chdir(tmp_path)
+    texts = ["wonderful brilliant superb loved it", "awful boring terrible, the worst", "ok",
+             "the plot was dull and long but the acting was superb " * 12]
+    z = logit(Predictor(baseline).predict_proba(texts))[:, None]
+    X = stack_features(z, texts, "logits_x_length")
+    assert X.shape == (4, 2) and X[3, 1] == pytest.approx(z[3, 0] * np.log(len(texts[3].split()) / 170))
+    stacker = LogisticRegression().fit(np.r_[X, -X], [1, 0, 0, 1, 0, 1, 1, 0])
+    spec = stacker_spec(stacker, ["tfidf_lr"], {"tfidf_lr": "baseline"}, "logits_x_length")
+    spec["members"][0]["path"] = str(baseline)
+    (tmp_path / "ens").mkdir()
+    (tmp_path / "ens" / "ensemble.json").write_text(json.dumps(spec))
+    got = Predictor(tmp_path / "ens").predict_proba(texts)
+    assert got == pytest.approx(stacker.predict_proba(X)[:, 1].tolist(), abs=1e-9)
+    assert Predictor(tmp_path / "ens").info()["features"] == "logits_x_length"
+
+
 def test_ensemble_errors_name_the_member(tiny, baseline, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     d = _ensemble(tmp_path, tiny, baseline, [{"name": "nbsvm", "path": "models/baseline/nbsvm.joblib", "coef": 1}])

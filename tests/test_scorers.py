@@ -16,9 +16,11 @@ from conftest import ROOT, make_tiny_model
 from sentiment import ConfigError
 from sentiment.config import PretrainedEvalParams
 from sentiment.inference import ModelLoadError
-from sentiment.scorers import SCORERS, _vader_analyzer, file_stem, load_scorer, stars_to_positive
+from sentiment.scorers import (SCORERS, _vader_analyzer, file_stem, load_scorer, select_settings, settings,
+                               stars_to_positive)
 
-P = PretrainedEvalParams(batch_size=3, max_length=64, precision="fp32")
+PP = PretrainedEvalParams(batch_size=3, max_length=[64], precision="fp32")
+P = settings(PP)  # the scalar settings of the grids' first point
 STARS = {i: f"{i + 1} star" + "s" * (i > 0) for i in range(5)}  # '1 star', '2 stars', ..., '5 stars'
 TEXTS = ["A wonderful, moving film.", "Dull.", "The plot was thin but the acting was superb and I loved the music",
          "Worst movie ever, a waste of two hours " * 8, "ok", "Not bad at all, really.", "It was fine I guess"]
@@ -113,7 +115,7 @@ def test_unusable_names_fail_listing_the_scorers(tmp_path):
 
 def test_max_length_beyond_the_model_is_a_params_error(tiny_sst2):
     with pytest.raises(ConfigError, match="pretrained_eval.max_length: .*128 position"):
-        load_scorer(str(tiny_sst2), P.model_copy(update={"max_length": 256}))
+        load_scorer(str(tiny_sst2), settings(PP, max_length=256))
 
 
 def test_file_stems(tiny_sst2):
@@ -137,7 +139,7 @@ def test_stage_writes_predictions_with_a_local_model(tiny_sst2, tmp_path):
                            "label": np.array([0, 1] * 6, dtype="int8"), "text": (TEXTS * 2)[:12]})
         df.to_parquet(tmp_path / f"data/prepared/{split}.parquet")
         test = df
-    params = {"pretrained_eval": {"models": ["vader", str(tiny_sst2)], "batch_size": 4, "max_length": 64,
+    params = {"pretrained_eval": {"models": ["vader", str(tiny_sst2)], "batch_size": 4, "max_length": [32, 64],
                                   "precision": "fp32"}}
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     r = subprocess.run([sys.executable, str(ROOT / "src/pretrained_eval.py")], cwd=tmp_path, capture_output=True,
@@ -151,6 +153,10 @@ def test_stage_writes_predictions_with_a_local_model(tiny_sst2, tmp_path):
     assert "tiny-sst2" in r.stderr and "val accuracy" in r.stderr and "test accuracy" not in r.stderr
     meta = json.loads((tmp_path / "predictions/pretrained/tiny-sst2.json").read_text())
     assert meta["runtime"]["precision"] == "fp32" and meta["runtime"]["device"] == "cpu"
+    assert meta["settings"]["max_length"] in (32, 64) and "runtime" not in json.loads(
+        (tmp_path / "predictions/pretrained/vader.json").read_text())
+    sel = json.loads((tmp_path / "metrics/selection/pretrained_eval.json").read_text())
+    assert sel["vader"] == {} and set(sel["tiny-sst2"]["val_accuracy"]) == {"max_length=32", "max_length=64"}
 
     # a name that cannot be loaded stops the stage with one clear line and exit code 2
     params["pretrained_eval"]["models"] = ["vader", "no-such/model"]
@@ -158,3 +164,23 @@ def test_stage_writes_predictions_with_a_local_model(tiny_sst2, tmp_path):
     r = subprocess.run([sys.executable, str(ROOT / "src/pretrained_eval.py")], cwd=tmp_path, capture_output=True,
                        text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=300)
     assert r.returncode == 2 and "minilm_embed" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_minilm_settings_are_chosen_on_validation():
+    """Prompt by accuracy (a prompt pair that is backwards loses), temperature by log loss."""
+    texts = ["I loved this wonderful film", "A brilliant, moving story", "What a great movie",
+             "terrible, boring waste of time", "The worst film I have seen", "Awful acting, dull plot"]
+    y = [1, 1, 1, 0, 0, 0]
+    pp = PretrainedEvalParams(batch_size=4, max_length=[32, 64], precision="fp32",
+                              prompts=[["a negative review", "a positive review"], ["positive", "negative"]],
+                              temperature=[0.001, 0.05, 100.0])
+    chosen, record = select_settings("minilm_embed", pp, texts, y)
+    assert set(record["val_accuracy"]) == {f"max_length={m} prompt={i}" for m in (32, 64) for i in (0, 1)}
+    assert chosen["prompt"] == 1 and chosen["max_length"] == 32  # 32 and 64 tie: the cheaper, listed first
+    assert record["val_accuracy"]["max_length=32 prompt=0"] < 0.5 < record["val_accuracy"]["max_length=32 prompt=1"]
+    loss = record["val_log_loss_by_temperature"]
+    assert chosen["temperature"] == min(pp.temperature, key=lambda t: loss[str(t)]) and chosen["temperature"] != 100.0
+    # the chosen scorer reproduces the accuracy it was chosen for
+    prob = load_scorer("minilm_embed", settings(pp, **chosen))(texts)
+    assert np.mean((prob >= 0.5) == np.array(y, bool)) == record["val_accuracy"]["max_length=32 prompt=1"]
+    assert select_settings("vader", pp, texts, y) == ({}, {})

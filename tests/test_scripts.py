@@ -46,3 +46,16 @@ def test_compare_metrics_shows_differences_and_identity(tmp_path):
     assert "| bow_rf | —/— → —/— |" in md and md.split("| bow_rf |")[1].split("\n")[0].endswith("| yes |")
     row = md.split("| finetuned |")[1].split("\n")[0]
     assert "bf16/amx → fp32/avx2" in row and "0.9000 → 0.9100 (+0.0100)" in row and row.endswith("| no |")
+
+
+def test_augment_table_reads_validation_and_the_selection_half_only():
+    import augment_table
+
+    dom = {f"finetuned.{half}.{s}.accuracy": (0.9 if half == "selection" else 0.1) for half in ("selection", "report")
+           for s in ("amazon", "imdb", "yelp")}
+    rows = [{"name": "crops", "params": {"augment_crops": 1.0, "crop_max_sentences": 1},
+             "metrics": {"metrics/models/finetuned.json": {"val.accuracy": 0.895},
+                         "metrics/robustness/domains.json": dom}}]
+    md = augment_table.table(rows, ["finetuned"])
+    assert "| crops | 1.0 | 1 | None | None | 0.8950 | 0.900 | 0.900 | 0.900 | 0.900 |" in md
+    assert "0.100" not in md  # the report half never enters a choice

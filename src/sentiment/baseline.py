@@ -279,7 +279,7 @@ def select_on_validation(pipeline: Pipeline, grid: dict[str, list], train_texts,
 
 # Params that are lists in params.yaml are grids; each sets this pipeline parameter.
 GRID_KEYS = {"tfidf_lr": {"ngram_max": "tfidf__ngram_range", "C": "lr__C"},
-             "nbsvm": {"ngram_max": "vec__ngram_range", "C": "nb__C"}}
+             "nbsvm": {"min_df": "vec__min_df", "ngram_max": "vec__ngram_range", "C": "nb__C"}}
 
 
 def search_space(name: str, params) -> dict[str, list]:

@@ -58,9 +58,9 @@ class TfidfLRParams(_Section):
 
 class NBSVMParams(_Section):
     max_features: Optional[int] = Field(None, gt=0, description="vocabulary cap (null: all)")
-    min_df: int = Field(2, ge=1)
+    min_df: list[Annotated[int, Field(ge=1)]] = _Grid([1, 2, 3])
     alpha: float = Field(1.0, gt=0, description="naive-Bayes count smoothing")
-    ngram_max: list[Annotated[int, Field(ge=1, le=3)]] = _Grid([2, 3])
+    ngram_max: list[Annotated[int, Field(ge=1, le=3)]] = _Grid([3])
     C: list[Annotated[float, Field(gt=0)]] = _Grid([0.1, 0.3, 1.0])
 
 
@@ -70,6 +70,9 @@ class BaselineParams(_Section):
     tfidf_lr: TfidfLRParams = TfidfLRParams()
     nbsvm: NBSVMParams = NBSVMParams()
     n_jobs: int = Field(-1, description="cores for RandomForest (-1: all)")
+    augment_crops: float = Field(0.0, ge=0, le=4, description="sentence-window crops added per training review "
+                                 "(tfidf_lr, nbsvm; 0: none)")
+    crop_max_sentences: int = Field(2, ge=1, le=10, description="a crop is 1..this many consecutive sentences")
     seed: int = 42
 
 
@@ -77,6 +80,10 @@ class EnsembleParams(_Section):
     members: list[str] = Field(["nbsvm", "tfidf_lr", "finetuned"], min_length=1,
                                description="models (predictions file names) whose logits the stacker combines")
     C: list[Annotated[float, Field(gt=0)]] = _Grid([0.001, 0.003, 0.01, 0.03, 0.1, 1.0])
+    features: list[Literal["logits", "logits_x_length"]] = Field(
+        ["logits", "logits_x_length"], min_length=1,
+        description="stacker inputs to choose from: the members' logits, or also each logit times the text's "
+                    "log length; chosen on IMDB validation and the sentence set's selection half")
     cv_folds: int = Field(5, ge=2, description="folds of the cross-validation on the validation split")
     seed: int = 42
 
@@ -103,18 +110,39 @@ Precision = Literal["auto", "bf16", "fp16", "fp32"]
 Device = Literal["auto", "cuda", "mps", "cpu"]
 
 
+Prompt = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=2, max_length=2)]
+
+
 class PretrainedEvalParams(_Section):
     models: list[str] = Field(["vader", "minilm_embed"], min_length=1,
                               description="scorer names (see sentiment.scorers.SCORERS) or hub ids / local dirs")
     batch_size: int = Field(64, gt=0)
-    max_length: int = Field(128, gt=2)
+    max_length: list[Annotated[int, Field(gt=2)]] = _Grid([128, 256])
     truncation: Truncation = "head_tail"
     precision: Precision = "auto"
     device: Device = Field("auto", description="auto: cuda, then mps, then cpu")
-    positive_label: str = Field("a positive movie review: the film is great, I loved it",
-                                description="text the embedding scorer compares reviews with")
-    negative_label: str = Field("a negative movie review: the film is terrible, I hated it")
-    temperature: float = Field(0.05, gt=0, description="softmax temperature over the two cosine similarities")
+    prompts: list[Prompt] = Field([["a positive movie review: the film is great, I loved it",
+                                    "a negative movie review: the film is terrible, I hated it"],
+                                   ["positive", "negative"],
+                                   ["I loved it. It was great.", "I hated it. It was terrible."],
+                                   ["a positive review", "a negative review"]], min_length=1,
+                                  description="[positive, negative] texts the embedding scorer compares "
+                                              "reviews with; a grid searched on the validation split")
+    temperature: list[Annotated[float, Field(gt=0)]] = Field(
+        [0.01, 0.02, 0.05, 0.1], min_length=1, description="softmax temperature over the two cosine similarities; a grid "
+                                         "chosen by validation log loss (it cannot change accuracy)")
+
+
+class RobustnessParams(_Section):
+    data_dir: str = Field("data/raw/sentences", description="folder with sentences.parquet and SHA256SUMS")
+    report_frac: float = Field(0.5, gt=0, lt=1, description="share of the sentence set in the report half")
+    models: list[str] = Field(["bow_rf", "tfidf_lr", "nbsvm", "vader", "minilm_embed", "finetuned", "ensemble"],
+                              min_length=1, description="trained models (by predictions name) or zero-shot scorers")
+    cases_per_test: int = Field(200, ge=10, description="generated cases per behavioural test")
+    dir_tolerance: float = Field(0.1, ge=0, lt=1, description="directional tests: allowed wrong-way move of P(positive)")
+    n_bootstrap: int = Field(1000, ge=0, description="bootstrap resamples for 95% CIs (0: none)")
+    n_worst: int = Field(5, ge=0, description="failing cases listed per test and per source")
+    seed: int = 42
 
 
 class Params(_Section):
@@ -126,6 +154,7 @@ class Params(_Section):
     ensemble: EnsembleParams = EnsembleParams()
     evaluate: EvaluateParams = EvaluateParams()
     publish: PublishParams = PublishParams()
+    robustness: RobustnessParams = RobustnessParams()
 
     # --- finetune ---
     model_name: str = Field("minilm", description="short name, hub id or local dir of a pretrained encoder")
@@ -145,6 +174,9 @@ class Params(_Section):
     precision: Precision = Field("auto", description="auto: bf16 where native (CUDA, AMX/AVX512-BF16 CPUs), else fp32/fp16")
     device: Device = Field("auto", description="auto: cuda, then mps, then cpu")
     group_by_length: bool = True
+    augment_crops: float = Field(0.0, ge=0, le=4, description="sentence-window crops of the training reviews "
+                                 "added per review, labelled like it (0: none)")
+    crop_max_sentences: int = Field(2, ge=1, le=10, description="a crop is 1..this many consecutive sentences")
 
     @field_validator("warmup_steps")
     @classmethod
@@ -155,7 +187,7 @@ class Params(_Section):
 
 
 FINETUNE_KEYS = [k for k in Params.model_fields if k not in
-                 ("prepare", "baseline", "pretrained_eval", "ensemble", "evaluate", "publish")]
+                 ("prepare", "baseline", "pretrained_eval", "ensemble", "evaluate", "publish", "robustness")]
 
 
 # YAML 1.1 needs a dot in floats: PyYAML reads 1e-05 (what `dvc exp run -S` writes) as a str.

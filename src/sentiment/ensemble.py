@@ -10,6 +10,9 @@ ever transformed, never fitted.
 
 from __future__ import annotations
 
+import math
+from typing import Sequence
+
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
@@ -28,6 +31,35 @@ SERVABLE = {"baseline": "models/baseline/{name}.joblib", "finetune": "models/fin
 def logit(p) -> np.ndarray:
     p = np.clip(np.asarray(p, dtype="float64"), EPS, 1 - EPS)
     return np.log(p / (1 - p))
+
+
+# logits_x_length: each member's weight becomes coef + length_coef * (log(words) - log(170)), so
+# the stacker can trust members differently on short texts. 170 words is IMDB's median review:
+# there the weights are the plain coefficients.
+LOG_WORDS_CENTER = math.log(170)
+
+
+def length_feature(texts: Sequence[str]) -> np.ndarray:
+    """log(word count) - log(170) of cleaned texts."""
+    return np.log(np.maximum([len(t.split()) for t in texts], 1)) - LOG_WORDS_CENTER
+
+
+def stack_features(Z: np.ndarray, texts: Sequence[str], features: str) -> np.ndarray:
+    """The stacker's input from the members' logits Z (n, members) for feature set `features`."""
+    if features == "logits":
+        return Z
+    if features == "logits_x_length":
+        return np.column_stack([Z, Z * length_feature(texts)[:, None]])
+    raise ValueError(f"unknown stacker features {features!r}")
+
+
+def choose_features(candidates: dict[str, dict]) -> str:
+    """The feature set whose worst score is highest: IMDB validation (nested CV) and the accuracy
+    on each source of the sentence set's selection half count alike, so a stacker that wins on
+    long reviews by trusting a member that fails on one-liners loses. Ties: the earlier one."""
+    worst = {f: min([c["nested_cv_accuracy"], *c["sentences_selection_accuracy"].values()])
+             for f, c in candidates.items()}
+    return max(worst, key=lambda f: worst[f])
 
 
 def member_features(preds: dict[str, pd.DataFrame], members: list[str], split: str,
@@ -68,10 +100,16 @@ def fit_stacker(X: np.ndarray, y: np.ndarray, Cs: list[float], folds: int, seed:
     return search.best_estimator_, report, oof
 
 
-def stacker_spec(model: LogisticRegression, members: list[str], stages: dict[str, str]) -> dict:
+def stacker_spec(model: LogisticRegression, members: list[str], stages: dict[str, str],
+                 features: str = "logits") -> dict:
     """ensemble.json: what predict/serve need to rebuild P(positive) from the members."""
+    n = len(members)
+    coef = model.coef_[0]
     out = []
-    for name, coef in zip(members, model.coef_[0]):
+    for i, name in enumerate(members):
         pattern = SERVABLE.get(stages[name])
-        out.append({"name": name, "path": pattern.format(name=name) if pattern else None, "coef": float(coef)})
-    return {"kind": "stacked_logit", "members": out, "intercept": float(model.intercept_[0])}
+        m = {"name": name, "path": pattern.format(name=name) if pattern else None, "coef": float(coef[i])}
+        if features == "logits_x_length":
+            m["length_coef"] = float(coef[n + i])
+        out.append(m)
+    return {"kind": "stacked_logit", "features": features, "members": out, "intercept": float(model.intercept_[0])}

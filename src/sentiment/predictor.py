@@ -92,6 +92,7 @@ class InferenceSettings(BaseModel):
     gpu: str | None = None
     base_model: str | None = None
     n_train: int | None = None
+    n_crops: int | None = None
 
 
 class Member(BaseModel):
@@ -99,13 +100,16 @@ class Member(BaseModel):
     name: str
     path: str = Field(description="relative to the current working directory (the repo root)")
     coef: float
+    length_coef: float = 0.0
 
 
 class EnsembleSpec(BaseModel):
-    """models/ensemble/ensemble.json: P = sigmoid(intercept + sum coef_m * logit(clip(p_m)))."""
+    """models/ensemble/ensemble.json: P = sigmoid(intercept + sum (coef_m + length_coef_m * s) * logit(clip(p_m)))
+    with s = log(words) - log(170) (sentiment.ensemble.length_feature) for features logits_x_length."""
 
     model_config = ConfigDict(extra="forbid")
     kind: Literal["stacked_logit"]
+    features: Literal["logits", "logits_x_length"] = "logits"
     members: list[Member] = Field(min_length=1)
     intercept: float
 
@@ -198,7 +202,8 @@ class Predictor:
                 raise PredictorError(f"{spec_file}: member {m.name!r}: {e}") from None
         ids = "".join(p._info["sha256"] for p in self.members)
         self._info = {"sha256": hashlib.sha256(spec_file.read_bytes() + ids.encode()).hexdigest()[:12],
-                      "members": [{"name": m.name, "coef": m.coef, "model": p.info()}
+                      "features": self.spec.features,
+                      "members": [{"name": m.name, "coef": m.coef, "length_coef": m.length_coef, "model": p.info()}
                                   for m, p in zip(self.spec.members, self.members)],
                       "intercept": self.spec.intercept}
 
@@ -289,9 +294,10 @@ class Predictor:
         if self.kind == "ensemble":
             import numpy as np
 
-            from .ensemble import logit  # the stacker's own transform (same clipping as in its fit)
+            from .ensemble import length_feature, logit  # the stacker's own transforms
 
-            z = self.spec.intercept + sum(m.coef * logit(p._proba(cleaned))
+            s = length_feature(cleaned) if self.spec.features == "logits_x_length" else 0.0
+            z = self.spec.intercept + sum((m.coef + m.length_coef * s) * logit(p._proba(cleaned))
                                           for m, p in zip(self.spec.members, self.members))
             return 1 / (1 + np.exp(-z))
         from .inference import batched_forward, encode, logits_forward, softmax

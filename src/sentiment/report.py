@@ -100,9 +100,13 @@ def summary_markdown(tables: dict[str, pd.DataFrame], best: str, pvalues: dict, 
     out = "\n".join(parts) + "\n" + note
     for name, meta in stackers.items():
         s = meta["stacker"]
-        rows = "\n".join(f"| {m} | {w:+.3f} |" for m, w in s["coef"].items())
+        lc = s.get("length_coef")  # features logits_x_length: weight = coef + length_coef * s
+        rows = "\n".join(f"| {m} | {w:+.3f} |" + (f" {lc[m]:+.3f} |" if lc else "") for m, w in s["coef"].items())
+        head = "| member | weight |" + (" x (log words - log 170) |\n|---|---|---|" if lc else "\n|---|---|")
         out += (f"\n## Stacker `{name}`: logistic regression on the members' logits, fit on validation\n\n"
-                f"| member | weight |\n|---|---|\n{rows}\n| (intercept) | {s['intercept']:+.3f} |\n\n"
+                f"Features: `{s.get('features', 'logits')}` (chosen on validation and the sentence set's "
+                f"selection half: `metrics/selection/ensemble.json`).\n\n"
+                f"{head}\n{rows}\n| (intercept) | {s['intercept']:+.3f} |" + (" |" if lc else "") + "\n\n"
                 f"C = {s['C']} (chosen by {s['cv_folds']}-fold CV on validation); nested-CV validation "
                 f"accuracy {s['nested_cv_accuracy']:.4f}.\n")
     return out

@@ -20,6 +20,7 @@ import logging
 import re
 from functools import partial
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Callable, Sequence
 
 import numpy as np
@@ -82,7 +83,7 @@ def vader(p=None) -> Scorer:
 
 # --- sentence-embedding zero-shot ----------------------------------------------------------
 
-def minilm_embed(p) -> Scorer:
+def _minilm(p):
     from transformers import AutoModel, AutoTokenizer
 
     tokenizer = load_pretrained("minilm", AutoTokenizer)
@@ -92,13 +93,18 @@ def minilm_embed(p) -> Scorer:
 
     def embed(texts, desc):
         enc = encode(tokenizer, texts, p.max_length, p.truncation)
-        return batched_forward(model, enc, mean_pool_forward, p.batch_size, p.precision, pad, desc=desc)
+        return batched_forward(model, enc, mean_pool_forward, p.batch_size, p.precision, pad,
+                               desc=desc).astype("float64")  # unit norm
 
-    labels = embed([p.positive_label, p.negative_label], "labels")  # (2, dim), unit norm
+    return embed
+
+
+def minilm_embed(p) -> Scorer:
+    embed = _minilm(p)
+    labels = embed([p.positive_label, p.negative_label], "labels")  # (2, dim)
 
     def score(texts: Sequence[str]) -> np.ndarray:
-        cos = embed(texts, "minilm_embed").astype("float64") @ labels.astype("float64").T
-        return softmax(cos / p.temperature)[:, 0]
+        return softmax(embed(texts, "minilm_embed") @ labels.T / p.temperature)[:, 0]
 
     return score
 
@@ -181,6 +187,7 @@ def classifier(name: str, p) -> Scorer:
 # --- registry ------------------------------------------------------------------------------
 
 HUB_CLASSIFIERS = ("distilbert-sst2", "nlptown-stars")  # short names in inference.SHORT_NAMES
+TRANSFORMER_SCORERS = ("minilm_embed", *HUB_CLASSIFIERS)  # their numbers depend on device and precision
 
 SCORERS: dict[str, Callable[..., Scorer]] = {
     "vader": vader,
@@ -227,3 +234,54 @@ def file_stem(name: str) -> str:
     if Path(name).is_dir():
         return Path(name).resolve().name
     return re.sub(r"[^\w.-]+", "-", name.replace("/", "--"))
+
+
+# --- settings chosen on validation -----------------------------------------------------------
+
+def settings(p, max_length: int | None = None, prompt: int = 0, temperature: float | None = None) -> SimpleNamespace:
+    """One point of the PretrainedEvalParams grids, as the scalar settings a scorer reads."""
+    pos, neg = p.prompts[prompt]
+    return SimpleNamespace(batch_size=p.batch_size, truncation=p.truncation, precision=p.precision, device=p.device,
+                           max_length=p.max_length[0] if max_length is None else max_length,
+                           positive_label=pos, negative_label=neg,
+                           temperature=p.temperature[0] if temperature is None else temperature)
+
+
+def select_settings(name: str, p, texts: Sequence[str], y) -> tuple[dict, dict]:
+    """Choose a zero-shot scorer's settings on validation (texts, y): max_length and, for
+    minilm_embed, the prompt by accuracy (ties: the earlier point, so list cheaper values
+    first); then minilm_embed's temperature by log loss (it cannot change accuracy).
+
+    Returns (chosen keyword arguments of `settings`, {point label: validation score}).
+    """
+    from .metrics import compute_metrics
+
+    y = np.asarray(y)
+    if name == "vader":
+        return {}, {}  # a lexicon: nothing to choose
+    acc, cosines = {}, {}
+    for m in p.max_length:
+        if name == "minilm_embed":
+            embed = _minilm(settings(p, m))
+            cos = embed(texts, f"minilm_embed@{m}") @ embed([t for pr in p.prompts for t in pr], "prompts").T
+            for i in range(len(p.prompts)):
+                c = cos[:, 2 * i: 2 * i + 2]
+                acc[(m, i)] = float(np.mean((c[:, 0] >= c[:, 1]) == (y == 1)))
+                cosines[(m, i)] = c
+        else:
+            prob = load_scorer(name, settings(p, m))(texts)
+            acc[(m, 0)] = float(np.mean((prob >= 0.5) == (y == 1)))
+    m, i = max(acc, key=lambda k: acc[k])  # max() keeps the first of equal values
+    label = (lambda m, i: f"max_length={m} prompt={i}") if name == "minilm_embed" else (lambda m, i: f"max_length={m}")
+    record = {"val_accuracy": {label(*k): round(v, 6) for k, v in acc.items()}}
+    chosen = {"max_length": m}
+    if name == "minilm_embed":
+        loss = {}
+        for t in p.temperature:
+            prob = softmax(cosines[(m, i)] / t)[:, 0]
+            loss[t] = compute_metrics(y, (prob >= 0.5).astype(int), prob)["log_loss"]
+        best_t = min(loss, key=lambda t: loss[t])
+        record["val_log_loss_by_temperature"] = {str(t): round(v, 6) for t, v in loss.items()}
+        chosen |= {"prompt": i, "temperature": best_t}
+    record["chosen"] = chosen
+    return chosen, record
