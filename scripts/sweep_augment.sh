@@ -7,8 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dvc exp run --queue -n crops-1x1 -S augment_crops=1.0 -S crop_max_sentences=1
-dvc exp run --queue -n crops-2x1 -S augment_crops=2.0 -S crop_max_sentences=1
 dvc exp run --queue -n baseline-crops-1x2 -S baseline.augment_crops=1.0 -S baseline.crop_max_sentences=2
 dvc exp run --run-all --jobs 1
 python scripts/augment_table.py --out metrics/selection/augmentation.md \
-  --names crops-1x1 crops-2x1 baseline-crops-1x2
+  --names crops-1x1 baseline-crops-1x2

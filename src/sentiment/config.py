@@ -70,8 +70,8 @@ class BaselineParams(_Section):
     tfidf_lr: TfidfLRParams = TfidfLRParams()
     nbsvm: NBSVMParams = NBSVMParams()
     n_jobs: int = Field(-1, description="cores for RandomForest (-1: all)")
-    augment_crops: float = Field(0.0, ge=0, le=4, description="sentence-window crops added per training review "
-                                 "(tfidf_lr, nbsvm; 0: none)")
+    augment_crops: float = Field(1.0, ge=0, le=4, description="sentence-window crops added per training review "
+                                 "(nbsvm only, see src/baseline.py AUGMENTED; 0: none)")
     crop_max_sentences: int = Field(2, ge=1, le=10, description="a crop is 1..this many consecutive sentences")
     seed: int = 42
 
