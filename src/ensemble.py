@@ -10,7 +10,7 @@ own predictions under the contract, the stacker (models/ensemble) and the select
 
 import logging
 
-from sentiment import DataError, run_stage, timed
+from sentiment import THRESHOLD, DataError, run_stage, timed
 from sentiment.config import load_params
 
 DATA = "data/prepared"
@@ -55,7 +55,7 @@ def main() -> None:
         candidates[features] = {"nested_cv_accuracy": report["nested_cv_accuracy"]}
         if len(p.features) > 1:
             prob = fits[features][0].predict_proba(stack_features(Z_sel, sel.text, features))[:, 1]
-            ok = (prob >= 0.5) == (sel.label.values == 1)
+            ok = (prob >= THRESHOLD) == (sel.label.values == 1)
             candidates[features]["sentences_selection_accuracy"] = {
                 src: round(float(ok[idx].mean()), 6) for src, idx in sel.groupby("source").indices.items()}
         log.info("%s: %s", features, candidates[features])

@@ -25,7 +25,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from . import ConfigError
+from . import THRESHOLD, ConfigError
 from .inference import (ModelLoadError, batched_forward, check_positions, device, encode,
                         load_pretrained, logits_forward, mean_pool_forward, positive_index, softmax)
 
@@ -270,7 +270,7 @@ def select_settings(name: str, p, texts: Sequence[str], y) -> tuple[dict, dict]:
                 cosines[(m, i)] = c
         else:
             prob = load_scorer(name, settings(p, m))(texts)
-            acc[(m, 0)] = float(np.mean((prob >= 0.5) == (y == 1)))
+            acc[(m, 0)] = float(np.mean((prob >= THRESHOLD) == (y == 1)))
     m, i = max(acc, key=lambda k: acc[k])  # max() keeps the first of equal values
     label = (lambda m, i: f"max_length={m} prompt={i}") if name == "minilm_embed" else (lambda m, i: f"max_length={m}")
     record = {"val_accuracy": {label(*k): round(v, 6) for k, v in acc.items()}}
@@ -279,7 +279,7 @@ def select_settings(name: str, p, texts: Sequence[str], y) -> tuple[dict, dict]:
         loss = {}
         for t in p.temperature:
             prob = softmax(cosines[(m, i)] / t)[:, 0]
-            loss[t] = compute_metrics(y, (prob >= 0.5).astype(int), prob)["log_loss"]
+            loss[t] = compute_metrics(y, (prob >= THRESHOLD).astype(int), prob)["log_loss"]
         best_t = min(loss, key=lambda t: loss[t])
         record["val_log_loss_by_temperature"] = {str(t): round(v, 6) for t, v in loss.items()}
         chosen |= {"prompt": i, "temperature": best_t}
