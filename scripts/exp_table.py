@@ -45,26 +45,42 @@ def workspace() -> dict:
     return {"name": "workspace", "params": flatten(yaml.safe_load(open("params.yaml"))), "metrics": metrics}
 
 
+def committed(rev: str) -> dict:
+    """A default run committed earlier (its params.yaml and metrics/models at git revision rev), as one row."""
+    import yaml
+
+    def show(path: str) -> str:
+        return subprocess.run(["git", "show", f"{rev}:{path}"], capture_output=True, text=True, check=True).stdout
+
+    names = subprocess.run(["git", "ls-tree", "--name-only", rev, "metrics/models/"], capture_output=True,
+                           text=True, check=True).stdout.split()
+    metrics = {n: flatten(json.loads(show(n))) for n in names if n.endswith(".json")}
+    return {"name": f"commit {rev}", "params": flatten(yaml.safe_load(show("params.yaml"))), "metrics": metrics}
+
+
 def table(rows: list[dict], param: str, models=("finetuned", "ensemble")) -> str:
-    head = f"| {param} | " + " | ".join(f"{m} val acc | {m} test acc" for m in models) + " |"
-    lines = [head, "|" + "---|" * (1 + 2 * len(models))]
+    head = f"| {param} | " + " | ".join(f"{m} val acc | {m} test acc" for m in models) + " | run |"
+    lines = [head, "|" + "---|" * (2 + 2 * len(models))]
     for r in sorted(rows, key=lambda r: r["params"].get(param, 0)):
         cells = []
         for m in models:
             mm = r["metrics"].get(f"metrics/models/{m}.json", {})
             cells += [f"{mm.get('val.accuracy', float('nan')):.4f}", f"{mm.get('test.accuracy', float('nan')):.4f}"]
-        lines.append(f"| {r['params'].get(param)} | " + " | ".join(cells) + " |")
+        lines.append(f"| {r['params'].get(param)} | " + " | ".join(cells) + f" | {r['name']} |")
     return "\n".join(lines) + "\n"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--param", required=True, help="params.yaml key swept, e.g. learning_rate")
-    ap.add_argument("--names", nargs="+", required=True, help="experiment names to include")
+    ap.add_argument("--names", nargs="*", default=[], help="experiment names to include")
+    ap.add_argument("--commits", nargs="*", default=[],
+                    help="git revisions whose committed default run is a row too (e.g. the previous default)")
     ap.add_argument("--out", required=True, help="markdown file to write")
     ap.add_argument("--title", default="")
     a = ap.parse_args()
-    rows = [r for r in experiments() if r["name"] in a.names] + [workspace()]
+    rows = ([r for r in experiments() if r["name"] in a.names] if a.names else []) + \
+        [committed(c) for c in a.commits] + [workspace()]
     text = (f"# {a.title}\n\n" if a.title else "") + table(rows, a.param) + (
         "\nValidation decides (2,478 held-out train reviews); test is reported only.\n")
     open(a.out, "w").write(text)

@@ -13,10 +13,6 @@ from sentiment.config import load_params
 MODELS_DIR = "models/baseline"
 PRED_DIR = "predictions/baseline"
 DATA = "data/prepared"
-# Models that baseline.augment_crops applies to. Measured (metrics/selection/augmentation.md): crops
-# cost tfidf_lr 0.8 points of IMDB validation accuracy (over the 0.3 allowed), nbsvm 0.1 for +6 points
-# on the sentence set; bow_rf stays the classic baseline users compare against.
-AUGMENTED = ("nbsvm",)
 
 log = logging.getLogger("baseline")
 
@@ -27,11 +23,16 @@ def main() -> None:
     import pandas as pd
 
     from sentiment.data import with_crops
-    from sentiment.baseline import build, point_label, predict_proba, search_space, select_on_validation
+    from sentiment.baseline import (AUGMENTED, build, fit_predict, point_label, search_space,
+                                    select_on_validation)
     from sentiment.io import atomic_path, make_predictions, write_json, write_predictions, write_stage_log
 
     train, val, test = (pd.read_parquet(f"{DATA}/{s}.parquet") for s in ("train", "val", "test"))
     augmented = with_crops(train, p.augment_crops, p.crop_max_sentences, p.seed)  # short-text robustness
+    train_val = pd.concat([train, val], ignore_index=True)
+    # the validation reviews and their own crops join the training reviews and theirs
+    augmented_all = pd.concat([augmented, with_crops(val, p.augment_crops, p.crop_max_sentences, p.seed)],
+                              ignore_index=True)
     seconds, selection = {}, {}
     for name in p.models:
         model = build(name, p)
@@ -40,19 +41,23 @@ def main() -> None:
         if grid and any(len(v) > 1 for v in grid.values()):
             with timed(f"{name}: selecting {grid} on {len(val)} validation reviews", log, seconds, f"{name}_select"):
                 best, rows = select_on_validation(model, grid, fit_on.text.tolist(), fit_on.label.values,
-                                                  val.text.tolist(), val.label.values, n_jobs=1)
+                                                  val.text.tolist(), val.label.values)
             model.set_params(**best)
             # validation accuracy per point (no fit times: the committed record must reproduce)
             selection[name] = {"chosen": point_label(name, best),
                                "val_accuracy": {point_label(name, {k: r[k] for k in grid}): round(r["val_accuracy"], 6)
                                                 for r in rows}}
             log.info("%s: chose %s", name, best)
-        with timed(f"{name}: fitting on {len(fit_on)} texts", log, seconds, f"{name}_fit"):
-            model.fit(fit_on.text.tolist(), fit_on.label.values)
-        frames = []
-        with timed(f"{name}: predicting val + test", log, seconds, f"{name}_predict"):
-            for split, df in (("val", val), ("test", test)):
-                frames.append(make_predictions(split, df.uid, df.label, predict_proba(model, df.text)))
+        # Validation predictions stay out-of-sample (the ensemble is fit on them); with refit_with_val
+        # the saved model and its test predictions also learn from the validation reviews
+        # (learning curve: metrics/selection/learning_curve.md).
+        refit_on = (augmented_all if name in AUGMENTED else train_val) if p.refit_with_val else None
+        sizes = {"fit": len(fit_on), "refit": len(refit_on) if refit_on is not None else 0}
+        step = lambda what: timed(f"{name}: {what}" + (f" on {sizes[what]} texts" if what in sizes else ""),
+                                  log, seconds, f"{name}_{what}")
+        val_prob, test_prob = fit_predict(model, fit_on, val, test, refit_on, step)
+        frames = [make_predictions("val", val.uid, val.label, val_prob),
+                  make_predictions("test", test.uid, test.label, test_prob)]
         log.info("%s: val accuracy %.4f", name, (frames[0].pred == frames[0].label).mean())
         with atomic_path(f"{MODELS_DIR}/{name}.joblib") as tmp:
             joblib.dump(model, tmp)

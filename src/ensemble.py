@@ -10,7 +10,7 @@ own predictions under the contract, the stacker (models/ensemble) and the select
 
 import logging
 
-from sentiment import THRESHOLD, DataError, run_stage, timed
+from sentiment import DataError, run_stage, timed
 from sentiment.config import load_params
 
 DATA = "data/prepared"
@@ -29,7 +29,7 @@ def main() -> None:
     from sentiment.ensemble import choose_features, fit_stacker, logit, member_features, stack_features, stacker_spec
     from sentiment.io import (atomic_path, make_predictions, read_predictions, write_json, write_predictions,
                               write_stage_log)
-    from sentiment.robustness import load_sentences, model_scorer, split_halves
+    from sentiment.robustness import load_sentences, model_scorer, source_metrics, split_halves
 
     try:
         preds = read_predictions("predictions", p.members)
@@ -55,9 +55,8 @@ def main() -> None:
         candidates[features] = {"nested_cv_accuracy": report["nested_cv_accuracy"]}
         if len(p.features) > 1:
             prob = fits[features][0].predict_proba(stack_features(Z_sel, sel.text, features))[:, 1]
-            ok = (prob >= THRESHOLD) == (sel.label.values == 1)
             candidates[features]["sentences_selection_accuracy"] = {
-                src: round(float(ok[idx].mean()), 6) for src, idx in sel.groupby("source").indices.items()}
+                src: m["accuracy"] for src, m in source_metrics(sel, prob).items()}
         log.info("%s: %s", features, candidates[features])
     chosen = choose_features(candidates) if len(p.features) > 1 else p.features[0]
     model, report, oof = fits[chosen]

@@ -1,8 +1,10 @@
 import random
+from contextlib import nullcontext
 from types import SimpleNamespace
 
 import joblib
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
@@ -12,7 +14,7 @@ from sklearn.utils.estimator_checks import check_estimator
 
 from conftest import fake_split
 from sentiment.baseline import (NBSVMClassifier, StableCountVectorizer, StableTfidfVectorizer, build,
-                                grid_points, predict_proba, select_on_validation)
+                                fit_predict, grid_points, predict_proba, select_on_validation)
 from sentiment.data import clean
 
 
@@ -307,3 +309,70 @@ def test_selection_vectorises_once_per_vectorizer_setting(data):
     _, rows = select_on_validation(pipe, {"vec__ngram_range": [(1, 1), (1, 2)], "nb__C": [0.1, 1.0, 10.0]},
                                    tr_x, tr_y, va_x, va_y)
     assert len(rows) == 6 and CountingVectorizer.fits == 2
+
+
+def _direct_accuracy(pipe, point, tr_x, tr_y, va_x, va_y):
+    return (clone(pipe).set_params(**point).fit(tr_x, tr_y).predict(va_x) == va_y).mean()
+
+
+def test_min_df_grid_vectorises_once_and_matches_separate_fits(data):
+    tr_x, tr_y, va_x, va_y = _split(data)
+    pipe = build("nbsvm", params())
+    pipe.steps[0] = ("vec", CountingVectorizer(**pipe.named_steps["vec"].get_params()))
+    pipe.steps[-1] = ("nb", RecordingNBSVM(C=1.0, random_state=42))
+    grid = {"vec__ngram_range": [(1, 1), (1, 2)], "vec__min_df": [1, 3, 8], "nb__C": [0.01, 1.0]}
+    CountingVectorizer.fits, RecordingNBSVM.seen = 0, []
+    _, rows = select_on_validation(pipe, grid, tr_x, tr_y, va_x, va_y)
+    assert CountingVectorizer.fits == 2  # one per ngram_range: min_df is a column mask
+    seen = RecordingNBSVM.seen
+    assert len({coef.shape for *_, coef in seen}) >= 4  # min_df changes the vocabulary here
+    for (_, _, _, coef), row in zip(seen, rows):
+        point = {k: row[k] for k in grid}
+        alone = clone(pipe).set_params(**point).fit(tr_x, tr_y)
+        np.testing.assert_array_equal(alone[-1].lr_.coef_, coef)  # the very same features and fit
+        assert row["val_accuracy"] == _direct_accuracy(pipe, point, tr_x, tr_y, va_x, va_y)
+
+
+def test_tfidf_min_df_is_not_masked(data):
+    # tf-idf rows are L2-normalised over the kept terms: dropping columns is not min_df there
+    tr_x, tr_y, va_x, va_y = _split(data)
+    pipe = build("tfidf_lr", params())
+    grid = {"tfidf__min_df": [1, 5], "lr__C": [0.01, 1.0]}
+    _, rows = select_on_validation(pipe, grid, tr_x, tr_y, va_x, va_y)
+    for row in rows:
+        point = {k: row[k] for k in grid}
+        assert row["val_accuracy"] == _direct_accuracy(pipe, point, tr_x, tr_y, va_x, va_y), point
+
+
+def test_fit_predict_keeps_validation_out_of_sample_and_refits_for_test(data):
+    tr, te = data
+    val, test = te.iloc[:50], te.iloc[50:]
+    both = pd.concat([tr, val], ignore_index=True)
+    alone = lambda df: build("nbsvm", params()).fit(df.text.tolist(), df.label.values)
+    steps = []
+    model = build("nbsvm", params())
+    val_prob, test_prob = fit_predict(model, tr, val, test, refit_on=both,
+                                      step=lambda what: steps.append(what) or nullcontext())
+    assert steps == ["fit", "predict_val", "refit", "predict_test"]
+    np.testing.assert_array_equal(val_prob, predict_proba(alone(tr), val.text))  # never saw val
+    np.testing.assert_array_equal(test_prob, predict_proba(alone(both), test.text))
+    assert not np.array_equal(test_prob, predict_proba(alone(tr), test.text))  # the refit changed the model
+    np.testing.assert_array_equal(predict_proba(model, test.text), test_prob)  # the model kept is the refit
+    # no refit: test comes from the same train-only model
+    _, plain = fit_predict(build("nbsvm", params()), tr, val, test)
+    np.testing.assert_array_equal(plain, predict_proba(alone(tr), test.text))
+
+
+@pytest.mark.parametrize("cls", [StableCountVectorizer, StableTfidfVectorizer])
+def test_fitted_vectorizer_pickles_to_the_same_bytes(cls, data):
+    # sklearn keeps id(stop_words), a memory address: the saved models' bytes changed every run
+    import io
+
+    vecs = [cls(stop_words=["the", "a", "of"]).fit(data[0].text.tolist()) for _ in range(2)]  # two lists, two ids
+    dumps = []
+    for vec in vecs:
+        vec.transform(["the film"])
+        buf = io.BytesIO()
+        joblib.dump(vec, buf)
+        dumps.append(buf.getvalue())
+    assert dumps[0] == dumps[1]

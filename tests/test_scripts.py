@@ -59,3 +59,17 @@ def test_augment_table_reads_validation_and_the_selection_half_only():
     md = augment_table.table(rows, ["finetuned"])
     assert "| crops | 1.0 | 1 | None | None | 0.8950 | 0.900 | 0.900 | 0.900 | 0.900 |" in md
     assert "0.100" not in md  # the report half never enters a choice
+
+
+def test_exp_table_rows_from_a_commit_and_named_runs():
+    import exp_table
+
+    row = exp_table.committed("HEAD")  # the committed default run of this checkout
+    assert row["name"] == "commit HEAD" and "learning_rate" in row["params"]
+    assert 0.5 < row["metrics"]["metrics/models/finetuned.json"]["val.accuracy"] <= 1
+    rows = [{"name": "b", "params": {"train_size": 12000},
+             "metrics": {"metrics/models/finetuned.json": {"val.accuracy": 0.9, "test.accuracy": 0.89}}},
+            {"name": "a", "params": {"train_size": 6000}, "metrics": {}}]
+    text = exp_table.table(rows, "train_size", models=("finetuned",))
+    lines = text.splitlines()
+    assert lines[2] == "| 6000 | nan | nan | a |" and lines[3] == "| 12000 | 0.9000 | 0.8900 | b |"

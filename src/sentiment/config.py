@@ -58,10 +58,10 @@ class TfidfLRParams(_Section):
 
 class NBSVMParams(_Section):
     max_features: Optional[int] = Field(None, gt=0, description="vocabulary cap (null: all)")
-    min_df: list[Annotated[int, Field(ge=1)]] = _Grid([1, 2, 3])
+    min_df: list[Annotated[int, Field(ge=1)]] = _Grid([1, 2, 3, 5, 8])
     alpha: float = Field(1.0, gt=0, description="naive-Bayes count smoothing")
     ngram_max: list[Annotated[int, Field(ge=1, le=3)]] = _Grid([3])
-    C: list[Annotated[float, Field(gt=0)]] = _Grid([0.1, 0.3, 1.0])
+    C: list[Annotated[float, Field(gt=0)]] = _Grid([0.03, 0.1, 0.3, 1.0])
 
 
 class BaselineParams(_Section):
@@ -71,8 +71,10 @@ class BaselineParams(_Section):
     nbsvm: NBSVMParams = NBSVMParams()
     n_jobs: int = Field(-1, description="cores for RandomForest (-1: all)")
     augment_crops: float = Field(1.0, ge=0, le=4, description="sentence-window crops added per training review "
-                                 "(nbsvm only, see src/baseline.py AUGMENTED; 0: none)")
+                                 "(nbsvm only, see sentiment.baseline.AUGMENTED; 0: none)")
     crop_max_sentences: int = Field(2, ge=1, le=10, description="a crop is 1..this many consecutive sentences")
+    refit_with_val: bool = Field(True, description="after selection, refit on train + validation for the saved "
+                                 "model and its test predictions (validation predictions stay out-of-sample)")
     seed: int = 42
 
 
@@ -167,7 +169,7 @@ class Params(_Section):
     seed: int = 42
     max_length: int = Field(256, gt=2, description="tokens per review, special tokens included")
     truncation: Truncation = Field("head_tail", description="head: first tokens; head_tail: first and last")
-    train_size: Optional[int] = Field(6000, gt=0, description="stratified train subset for CPU budgets (null: all)")
+    train_size: Optional[int] = Field(12000, gt=0, description="stratified train subset for CPU budgets (null: all)")
     eval_size: Optional[int] = Field(1000, gt=0, description="validation subset evaluated during training")
     evals_per_epoch: int = Field(2, ge=1)
     attention_dropout: float = Field(0.0, ge=0, lt=1, description="0 keeps PyTorch's fast fused attention on CPU")

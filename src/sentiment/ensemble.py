@@ -1,7 +1,8 @@
 """A stacked ensemble: logistic regression on the members' logits, fit on validation only.
 
-The members' own fits never saw the validation split, so their validation predictions are
-honest inputs for a second-level model (Wolpert 1992). The stacker's regularisation C is
+The members' validation predictions come from fits that never saw the validation split
+(a baseline refit on train + val predicts only test), so they are honest inputs for a
+second-level model (Wolpert 1992). The stacker's regularisation C is
 chosen by cross-validation on validation; its reported validation score comes from nested
 cross-validation (C re-chosen inside each outer fold), and its validation predictions are
 out-of-fold, so nothing downstream sees a score the stacker was fit on. Test rows are only
@@ -25,7 +26,16 @@ EPS = 1e-6  # clip probabilities before the logit: a member that says exactly 0 
 
 # Where the model behind a predictions file lives, by the stage folder it came from; the
 # zero-shot scorers are params-defined, not saved models, so they cannot be served as members.
-SERVABLE = {"baseline": "models/baseline/{name}.joblib", "finetune": "models/finetuned"}
+SERVABLE = {"baseline": "models/baseline/{name}.joblib", "finetune": "models/finetuned",
+            "ensemble": "models/ensemble"}
+_STAGE_OF = {"finetuned": "finetune", "ensemble": "ensemble"}
+
+
+def servable_path(name: str, stage: str | None = None) -> str | None:
+    """The saved model behind predictions `name` (what Predictor loads), None for a zero-shot
+    scorer's stage; without `stage`, a name that is not finetuned or ensemble is a baseline's."""
+    pattern = SERVABLE.get(stage or _STAGE_OF.get(name, "baseline"))
+    return pattern.format(name=name) if pattern else None
 
 
 def logit(p) -> np.ndarray:
@@ -83,18 +93,21 @@ def _folds(k: int, seed: int) -> StratifiedKFold:
 
 
 def fit_stacker(X: np.ndarray, y: np.ndarray, Cs: list[float], folds: int, seed: int):
-    """Choose C by CV on (X, y) = the validation split, refit on all of it.
+    """Choose C by CV log loss on (X, y) = the validation split, refit on all of it.
 
-    Returns (model, report, out-of-fold P(positive)); report holds the CV accuracy per C, the
-    chosen C and the nested-CV accuracy of the whole procedure.
+    Log loss, not accuracy: CV accuracy is nearly flat in C (a few reviews apart), so it picked
+    a grid edge by noise, while log loss is a smooth proper score (metrics/selection/ensemble.json
+    keeps both per C). Returns (model, report, out-of-fold P(positive)); report holds the CV log
+    loss and accuracy per C, the chosen C and the nested-CV accuracy of the whole procedure.
     """
     search = GridSearchCV(LogisticRegression(max_iter=1000), {"C": list(Cs)}, cv=_folds(folds, seed),
-                          scoring="accuracy")
-    search.fit(X, y)  # ties in CV accuracy go to the first C in the grid (GridSearchCV's rank order)
+                          scoring={"log_loss": "neg_log_loss", "accuracy": "accuracy"}, refit="log_loss")
+    search.fit(X, y)  # ties in CV log loss go to the first C in the grid (GridSearchCV's rank order)
     nested = cross_val_score(search, X, y, cv=_folds(folds, seed + 1), scoring="accuracy")
     oof = cross_val_predict(search.best_estimator_, X, y, cv=_folds(folds, seed), method="predict_proba")[:, 1]
-    report = {"cv_accuracy_by_C": {str(c): round(float(a), 6) for c, a in
-                                   zip(search.cv_results_["param_C"], search.cv_results_["mean_test_score"])},
+    res = search.cv_results_
+    report = {"cv_log_loss_by_C": {str(c): round(float(-v), 6) for c, v in zip(res["param_C"], res["mean_test_log_loss"])},
+              "cv_accuracy_by_C": {str(c): round(float(a), 6) for c, a in zip(res["param_C"], res["mean_test_accuracy"])},
               "C": float(search.best_params_["C"]), "cv_folds": folds,
               "nested_cv_accuracy": round(float(nested.mean()), 6)}
     return search.best_estimator_, report, oof
@@ -107,8 +120,7 @@ def stacker_spec(model: LogisticRegression, members: list[str], stages: dict[str
     coef = model.coef_[0]
     out = []
     for i, name in enumerate(members):
-        pattern = SERVABLE.get(stages[name])
-        m = {"name": name, "path": pattern.format(name=name) if pattern else None, "coef": float(coef[i])}
+        m = {"name": name, "path": servable_path(name, stages[name]), "coef": float(coef[i])}
         if features == "logits_x_length":
             m["length_coef"] = float(coef[n + i])
         out.append(m)

@@ -66,11 +66,11 @@ def model_scorer(name: str, pretrained_params, pretrained_dir: str | Path = "pre
     settings the pretrained_eval stage chose on validation (its predictions meta file)."""
     import json
 
+    from .ensemble import servable_path
     from .predictor import Predictor
     from .scorers import check_name, file_stem, load_scorer, settings
 
-    paths = {"finetuned": "models/finetuned", "ensemble": "models/ensemble"}
-    path = paths.get(name, f"models/baseline/{name}.joblib")
+    path = servable_path(name)
     if Path(path).exists():
         predictor = Predictor(path)
         return lambda texts: np.asarray(predictor.predict_proba(list(texts)), dtype="float64")
@@ -84,28 +84,31 @@ def model_scorer(name: str, pretrained_params, pretrained_dir: str | Path = "pre
 
 # --- metrics ---------------------------------------------------------------------------------
 
-def domain_metrics(df: pd.DataFrame, probs: dict[str, np.ndarray], n_boot: int, seed: int) -> dict:
-    """{model: {half: {source: metrics + 95% CIs}}} with the project's one metrics module."""
+def source_metrics(df: pd.DataFrame, prob: np.ndarray, n_boot: int = 0, seed: int = 0) -> dict:
+    """{source: accuracy, F1, ROC-AUC (+ 95% CIs with n_boot), n} of one model's P(positive) over
+    the rows of df, with the project's one metrics module."""
     from . import THRESHOLD
     from .metrics import hf_metric
 
     out = {}
-    for name, prob in probs.items():
-        out[name] = {}
-        for half in HALVES:
-            out[name][half] = {}
-            for source, idx in df[df.half == half].groupby("source").groups.items():
-                rows = df.index.get_indexer(idx)
-                p = prob[rows]
-                m = hf_metric().compute(predictions=(p >= THRESHOLD).astype(int), references=df.label.values[rows],
-                                        prediction_scores=p, n_bootstrap=n_boot, seed=seed)
-                ci = m.pop("ci95", {})
-                out[name][half][source] = {
-                    **{k: round(float(m[k]), 6) for k in ("accuracy", "f1", "roc_auc")},
-                    **{f"{k}_ci": [round(float(v[0]), 6), round(float(v[1]), 6)]
-                       for k, v in ci.items() if k in ("accuracy", "f1", "roc_auc")},
-                    "n": len(rows)}
+    for source, rows in df.reset_index(drop=True).groupby("source").indices.items():
+        p = np.asarray(prob)[rows]
+        m = hf_metric().compute(predictions=(p >= THRESHOLD).astype(int), references=df.label.values[rows],
+                                prediction_scores=p, n_bootstrap=n_boot, seed=seed)
+        ci = m.pop("ci95", {})
+        out[source] = {**{k: round(float(m[k]), 6) for k in ("accuracy", "f1", "roc_auc")},
+                       **{f"{k}_ci": [round(float(v[0]), 6), round(float(v[1]), 6)]
+                          for k, v in ci.items() if k in ("accuracy", "f1", "roc_auc")},
+                       "n": len(rows)}
     return out
+
+
+def domain_metrics(df: pd.DataFrame, probs: dict[str, np.ndarray], n_boot: int, seed: int) -> dict:
+    """{model: {half: {source: metrics + 95% CIs}}}."""
+    return {name: {half: source_metrics(df[(df.half == half).values], np.asarray(prob)[(df.half == half).values],
+                                        n_boot, seed)
+                   for half in HALVES}
+            for name, prob in probs.items()}
 
 
 def domain_table(metrics: dict, imdb_test: dict[str, float], half: str = "report") -> str:
