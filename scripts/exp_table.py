@@ -1,4 +1,4 @@
-"""A small table of DVC experiments: one param against validation (and test) accuracy.
+"""A small table of DVC experiments: the swept param(s) against validation (and test) accuracy.
 
 Reads `dvc exp show --json`; validation decides, the test column is reported only.
 """
@@ -58,21 +58,25 @@ def committed(rev: str) -> dict:
     return {"name": f"commit {rev}", "params": flatten(yaml.safe_load(show("params.yaml"))), "metrics": metrics}
 
 
-def table(rows: list[dict], param: str, models=("finetuned", "ensemble")) -> str:
-    head = f"| {param} | " + " | ".join(f"{m} val acc | {m} test acc" for m in models) + " | run |"
-    lines = [head, "|" + "---|" * (2 + 2 * len(models))]
-    for r in sorted(rows, key=lambda r: r["params"].get(param, 0)):
-        cells = []
+def table(rows: list[dict], param, models=("finetuned", "ensemble")) -> str:
+    """One row per run: the swept param(s) (a name or a list of names), then val/test accuracy per model."""
+    params = [param] if isinstance(param, str) else list(param)
+    head = "| " + " | ".join(params) + " | " + " | ".join(f"{m} val acc | {m} test acc" for m in models) + " | run |"
+    lines = [head, "|" + "---|" * (len(params) + 1 + 2 * len(models))]
+    key = lambda r: tuple((v is None, v if v is not None else 0) for v in (r["params"].get(k) for k in params))
+    for r in sorted(rows, key=key):
+        cells = [str(r["params"].get(k)) for k in params]
         for m in models:
             mm = r["metrics"].get(f"metrics/models/{m}.json", {})
             cells += [f"{mm.get('val.accuracy', float('nan')):.4f}", f"{mm.get('test.accuracy', float('nan')):.4f}"]
-        lines.append(f"| {r['params'].get(param)} | " + " | ".join(cells) + f" | {r['name']} |")
+        lines.append("| " + " | ".join(cells) + f" | {r['name']} |")
     return "\n".join(lines) + "\n"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--param", required=True, help="params.yaml key swept, e.g. learning_rate")
+    ap.add_argument("--param", required=True, nargs="+",
+                    help="params.yaml key(s) swept, e.g. learning_rate, or max_length train_size")
     ap.add_argument("--names", nargs="*", default=[], help="experiment names to include")
     ap.add_argument("--commits", nargs="*", default=[],
                     help="git revisions whose committed default run is a row too (e.g. the previous default)")

@@ -30,14 +30,15 @@ def main() -> None:
     train, val, test = (pd.read_parquet(f"{DATA}/{s}.parquet") for s in ("train", "val", "test"))
     augmented = with_crops(train, p.augment_crops, p.crop_max_sentences, p.seed)  # short-text robustness
     train_val = pd.concat([train, val], ignore_index=True)
-    # the validation reviews and their own crops join the training reviews and theirs
-    augmented_all = pd.concat([augmented, with_crops(val, p.augment_crops, p.crop_max_sentences, p.seed)],
-                              ignore_index=True)
+    # the validation reviews and their own crops join the training reviews and theirs (built only if used)
+    augmented_all = (pd.concat([augmented, with_crops(val, p.augment_crops, p.crop_max_sentences, p.seed)],
+                               ignore_index=True) if p.refit_with_val and set(AUGMENTED) & set(p.models) else None)
     seconds, selection = {}, {}
     for name in p.models:
         model = build(name, p)
         fit_on = augmented if name in AUGMENTED else train
         grid = search_space(name, p)
+        val_prob = None
         if grid and any(len(v) > 1 for v in grid.values()):
             with timed(f"{name}: selecting {grid} on {len(val)} validation reviews", log, seconds, f"{name}_select"):
                 best, rows = select_on_validation(model, grid, fit_on.text.tolist(), fit_on.label.values,
@@ -48,6 +49,7 @@ def main() -> None:
                                "val_accuracy": {point_label(name, {k: r[k] for k in grid}): round(r["val_accuracy"], 6)
                                                 for r in rows}}
             log.info("%s: chose %s", name, best)
+            val_prob = next(r["val_prob"] for r in rows if {k: r[k] for k in grid} == best)  # its train-only fit
         # Validation predictions stay out-of-sample (the ensemble is fit on them); with refit_with_val
         # the saved model and its test predictions also learn from the validation reviews
         # (learning curve: metrics/selection/learning_curve.md).
@@ -55,7 +57,7 @@ def main() -> None:
         sizes = {"fit": len(fit_on), "refit": len(refit_on) if refit_on is not None else 0}
         step = lambda what: timed(f"{name}: {what}" + (f" on {sizes[what]} texts" if what in sizes else ""),
                                   log, seconds, f"{name}_{what}")
-        val_prob, test_prob = fit_predict(model, fit_on, val, test, refit_on, step)
+        val_prob, test_prob = fit_predict(model, fit_on, val, test, refit_on, step, val_prob)
         frames = [make_predictions("val", val.uid, val.label, val_prob),
                   make_predictions("test", test.uid, test.label, test_prob)]
         log.info("%s: val accuracy %.4f", name, (frames[0].pred == frames[0].label).mean())

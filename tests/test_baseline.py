@@ -23,7 +23,7 @@ def params(**over):
     p = SimpleNamespace(
         bow_rf=SimpleNamespace(max_features=20000, ngram_max=1, n_estimators=200, min_samples_leaf=1),
         tfidf_lr=SimpleNamespace(max_features=None, ngram_max=2, min_df=2, C=8.0),
-        nbsvm=SimpleNamespace(max_features=None, ngram_max=2, min_df=1, alpha=1.0, C=1.0),
+        nbsvm=SimpleNamespace(max_features=None, ngram_max=2, min_df=1, alpha=1.0, tf="binary", C=1.0),
         n_jobs=1, seed=42)
     for key, value in over.items():
         section, _, field = key.partition("__")
@@ -203,6 +203,20 @@ def test_nbsvm_log_count_ratio_and_scaling():
         np.testing.assert_allclose(m2.predict_proba(X), m.predict_proba(X), atol=1e-10)
 
 
+def test_nbsvm_log_tf_scales_log_counts():
+    X = np.array([[2, 0, 1], [0, 1, 0], [1, 1, 0], [0, 3, 0]], dtype=float)
+    y = np.array([1, 0, 1, 0])
+    b = NBSVMClassifier(C=10.0, random_state=0).fit(X, y)
+    m = NBSVMClassifier(C=10.0, random_state=0, tf="log").fit(sp.csr_array(X), y)
+    np.testing.assert_allclose(m.r_, b.r_)  # r always comes from the binarised counts
+    np.testing.assert_allclose(m.decision_function(X), (np.log1p(X) * m.r_) @ m.lr_.coef_.ravel() + m.lr_.intercept_,
+                               rtol=1e-6)
+    np.testing.assert_allclose(m.predict_proba(sp.csr_array(X)), m.predict_proba(X), atol=1e-10)
+    assert not np.allclose(m.lr_.coef_, b.lr_.coef_)  # a count of 2 or 3 is not a count of 1 here
+    with pytest.raises(ValueError, match="tf must be one of"):
+        NBSVMClassifier(tf="sqrt").fit(X, y)
+
+
 def test_nbsvm_r_sign_on_sentiment_words(data):
     tr, _ = data
     model = build("nbsvm", params()).fit(tr.text.tolist(), tr.label.values)
@@ -224,8 +238,9 @@ def test_nbsvm_clone_and_grid_search(data):
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.SkipTestWarning")
-def test_nbsvm_passes_sklearn_estimator_checks():
-    check_estimator(NBSVMClassifier(random_state=0))
+@pytest.mark.parametrize("tf", NBSVMClassifier.TF)
+def test_nbsvm_passes_sklearn_estimator_checks(tf):
+    check_estimator(NBSVMClassifier(random_state=0, tf=tf))
 
 
 def test_nbsvm_is_binary():
@@ -361,6 +376,33 @@ def test_fit_predict_keeps_validation_out_of_sample_and_refits_for_test(data):
     # no refit: test comes from the same train-only model
     _, plain = fit_predict(build("nbsvm", params()), tr, val, test)
     np.testing.assert_array_equal(plain, predict_proba(alone(tr), test.text))
+
+
+@pytest.mark.parametrize("name", ["tfidf_lr", "nbsvm"])
+def test_selection_val_prob_is_the_train_only_fit_so_it_is_not_refit(name, data):
+    tr, te = data
+    val, test = te.iloc[:50], te.iloc[50:]
+    grid = ({"vec__min_df": [1, 2], "nb__tf": ["binary", "log"], "nb__C": [0.1, 1.0]} if name == "nbsvm"
+            else {"tfidf__ngram_range": [(1, 1), (1, 2)], "lr__C": [1.0, 8.0]})
+    best, rows = select_on_validation(build(name, params()), grid, tr.text, tr.label, val.text, val.label)
+    fresh = build(name, params()).set_params(**best).fit(tr.text.tolist(), tr.label.values)
+    for r in rows:  # every point's val_prob is its own fit's
+        assert r["val_prob"].shape == (len(val),)
+        assert r["val_accuracy"] == np.mean((r["val_prob"] >= 0.5) == val.label.values)
+    chosen = next(r["val_prob"] for r in rows if {k: r[k] for k in grid} == best)
+    np.testing.assert_allclose(chosen, predict_proba(fresh, val.text), rtol=1e-6, atol=1e-9)
+    steps, model = [], build(name, params()).set_params(**best)
+    both = pd.concat([tr, val], ignore_index=True)
+    got_val, got_test = fit_predict(model, tr, val, test, refit_on=both, val_prob=chosen,
+                                    step=lambda what: steps.append(what) or nullcontext())
+    assert steps == ["refit", "predict_test"] and got_val is chosen
+    refit = build(name, params()).set_params(**best).fit(both.text.tolist(), both.label.values)
+    np.testing.assert_array_equal(got_test, predict_proba(refit, test.text))
+    # without a refit the train-only model must exist to predict test: it is fitted
+    steps.clear()
+    fit_predict(build(name, params()).set_params(**best), tr, val, test, val_prob=chosen,
+                step=lambda what: steps.append(what) or nullcontext())
+    assert steps == ["fit", "predict_test"]
 
 
 @pytest.mark.parametrize("cls", [StableCountVectorizer, StableTfidfVectorizer])

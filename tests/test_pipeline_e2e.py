@@ -53,7 +53,7 @@ def small_params(params: dict) -> dict:
     b = params["baseline"]
     b["bow_rf"]["n_estimators"] = 20
     b["tfidf_lr"].update(ngram_max=[1, 2], C=[1.0, 10.0])
-    b["nbsvm"].update(min_df=[1, 2], ngram_max=[1, 2], C=[0.1, 1.0])
+    b["nbsvm"].update(min_df=[1, 2], ngram_max=[1, 2], tf=["binary", "log"], C=[0.1, 1.0])
     params["ensemble"].update(C=[0.1, 1.0], cv_folds=3)
     params["evaluate"]["n_bootstrap"] = 50
     params["pretrained_eval"]["models"] = ["vader", "tiny-model"]  # a local dir takes the hub-model path
@@ -110,7 +110,7 @@ def test_repro_writes_val_and_test_metrics_for_every_model(repo):
     assert info["precision"] == ft["runtime"]["precision"] and info["max_length"] == 64
     # every choice is on record: grids scored on validation, the stacker's CV
     sel = json.loads((repo / "metrics/selection/baseline.json").read_text())
-    assert set(sel) == {"tfidf_lr", "nbsvm"} and len(sel["nbsvm"]["val_accuracy"]) == 8  # min_df x ngram_max x C
+    assert set(sel) == {"tfidf_lr", "nbsvm"} and len(sel["nbsvm"]["val_accuracy"]) == 16  # min_df x ngram_max x tf x C
     assert sel["nbsvm"]["chosen"] in sel["nbsvm"]["val_accuracy"]
     assert max(sel["nbsvm"]["val_accuracy"].values()) == sel["nbsvm"]["val_accuracy"][sel["nbsvm"]["chosen"]]
     ens = json.loads((repo / "metrics/selection/ensemble.json").read_text())

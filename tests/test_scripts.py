@@ -73,3 +73,8 @@ def test_exp_table_rows_from_a_commit_and_named_runs():
     text = exp_table.table(rows, "train_size", models=("finetuned",))
     lines = text.splitlines()
     assert lines[2] == "| 6000 | nan | nan | a |" and lines[3] == "| 12000 | 0.9000 | 0.8900 | b |"
+    # several swept keys at once (a budget trade-off); an unset or null value sorts last
+    rows += [{"name": "c", "params": {"train_size": None, "max_length": 128}, "metrics": {}}]
+    lines = exp_table.table(rows, ["max_length", "train_size"], models=("finetuned",)).splitlines()
+    assert lines[0] == "| max_length | train_size | finetuned val acc | finetuned test acc | run |"
+    assert lines[2] == "| 128 | None | nan | nan | c |" and lines[3] == "| None | 6000 | nan | nan | a |"

@@ -102,17 +102,23 @@ class StableTfidfVectorizer(_StableLimitMixin, TfidfVectorizer):
 class NBSVMClassifier(ClassifierMixin, BaseEstimator):
     """NB-SVM (Wang & Manning 2012, "Baselines and Bigrams"), logistic-regression variant.
 
-    Features are binarised and scaled by the naive-Bayes log-count ratio
-    r = log(p / |p|_1) - log(q / |q|_1), p = alpha + sum of positive rows, q likewise for
-    negative rows; a logistic regression is fitted on the scaled features.
+    Features are scaled by the naive-Bayes log-count ratio r = log(p / |p|_1) - log(q / |q|_1),
+    p = alpha + sum of binarised positive rows, q likewise for negative rows; a logistic
+    regression is fitted on the scaled features. `tf` is what gets scaled: "binary" (Wang &
+    Manning's 1{x > 0}) or "log" (log(1 + count), so a phrase repeated in a review weighs a
+    little more; chosen on validation in the baseline stage, metrics/selection/baseline.json).
     Default solver: liblinear's dual coordinate descent; on IMDB 1-3-grams (830k features >>
     22k reviews) it reaches the same optimum ~5x faster than lbfgs and ~10x faster than
     liblinear's primal. `dual` is ignored by other solvers.
     (ClassifierMixin comes first: scikit-learn's tags need mixins left of BaseEstimator.)
     """
 
-    def __init__(self, alpha=1.0, C=1.0, max_iter=1000, random_state=None, solver="liblinear", dual=True):
+    TF = ("binary", "log")
+
+    def __init__(self, alpha=1.0, C=1.0, max_iter=1000, random_state=None, solver="liblinear", dual=True,
+                 tf="binary"):
         self.alpha = alpha
+        self.tf = tf
         self.C = C
         self.max_iter = max_iter
         self.random_state = random_state
@@ -128,11 +134,15 @@ class NBSVMClassifier(ClassifierMixin, BaseEstimator):
     def _scale(self, X):
         if sp.issparse(X):
             X = sp.csr_array(X, dtype=self.r_.dtype, copy=True)
-            X.data = (X.data > 0).astype(X.dtype)
+            X.data = np.where(X.data > 0, self._tf(X.data), 0).astype(X.dtype)
             X.eliminate_zeros()
             X.data *= self.r_[X.indices]  # = X @ diag(r) without building the diagonal
             return X
-        return (np.asarray(X) > 0) * self.r_
+        X = np.asarray(X, dtype=self.r_.dtype)
+        return np.where(X > 0, self._tf(X), 0) * self.r_
+
+    def _tf(self, counts):
+        return np.ones_like(counts) if self.tf == "binary" else np.log1p(np.maximum(counts, 0))
 
     def fit(self, X, y):
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32])
@@ -144,6 +154,8 @@ class NBSVMClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError("NB-SVM needs samples of 2 classes; got 1 class")
         if self.alpha <= 0:
             raise ValueError(f"alpha must be > 0, got {self.alpha}")
+        if self.tf not in self.TF:
+            raise ValueError(f"tf must be one of {self.TF}, got {self.tf!r}")
         Xb = (X > 0)
         pos = self.alpha + np.asarray(Xb[y == self.classes_[1]].sum(axis=0)).ravel()
         neg = self.alpha + np.asarray(Xb[y == self.classes_[0]].sum(axis=0)).ravel()
@@ -210,12 +222,12 @@ def tfidf_lr(p, n_jobs: int, seed: int) -> Pipeline:
 
 
 def nbsvm(p, n_jobs: int, seed: int) -> Pipeline:
-    """Binary word n-grams + NB-SVM (NB log-count-ratio features, logistic regression)."""
+    """Word n-gram counts + NB-SVM (NB log-count-ratio features, logistic regression)."""
     return Pipeline([
-        ("vec", StableCountVectorizer(binary=True, lowercase=True, token_pattern=TOKEN_PATTERN,
+        ("vec", StableCountVectorizer(lowercase=True, token_pattern=TOKEN_PATTERN,
                                       ngram_range=(1, p.ngram_max), min_df=p.min_df,
                                       max_features=p.max_features, dtype=np.float32)),
-        ("nb", NBSVMClassifier(alpha=p.alpha, C=p.C, random_state=seed)),
+        ("nb", NBSVMClassifier(alpha=p.alpha, C=p.C, tf=p.tf, random_state=seed)),
     ])
 
 
@@ -242,18 +254,23 @@ def predict_proba(model: Pipeline, texts) -> np.ndarray:
     return model.predict_proba(list(texts))[:, classes.index(1)]
 
 
-def fit_predict(model: Pipeline, fit_on, val, test, refit_on=None, step=lambda what: nullcontext()):
+def fit_predict(model: Pipeline, fit_on, val, test, refit_on=None, step=lambda what: nullcontext(),
+                val_prob=None):
     """Fit on `fit_on` and predict P(positive) for `val`; then, with `refit_on` (train + val),
     refit before predicting `test`. Returns (val_prob, test_prob); `model` ends as the last fit.
 
     Validation probabilities always come from a model that never saw those reviews: the
-    ensemble is fit on them and evaluate reports them. The frames need text and label columns;
+    ensemble is fit on them and evaluate reports them. `val_prob`, if given, are those of this
+    very train-only fit already (the selection's best point: `select_on_validation`), so with a
+    refit the train-only fit is not repeated. The frames need text and label columns;
     step(what) wraps each step (the stage times them).
     """
-    with step("fit"):
-        model.fit(fit_on.text.tolist(), fit_on.label.values)
-    with step("predict_val"):
-        val_prob = predict_proba(model, val.text)
+    if val_prob is None or refit_on is None:
+        with step("fit"):
+            model.fit(fit_on.text.tolist(), fit_on.label.values)
+    if val_prob is None:
+        with step("predict_val"):
+            val_prob = predict_proba(model, val.text)
     if refit_on is not None:
         with step("refit"):
             model.fit(refit_on.text.tolist(), refit_on.label.values)
@@ -285,9 +302,10 @@ def select_on_validation(pipeline: Pipeline, grid: dict[str, list], train_texts,
     """Fit `pipeline` for every grid point on the train split only, score accuracy on val.
 
     pipeline: feature steps, then a classifier. grid: {"step__param": [values, ...]}.
-    Returns (best params, one row per grid point: its params, "val_accuracy" and "fit_s", in
-    grid_points order). A tie in val accuracy goes to the earliest grid point, so list the
-    simpler/cheaper values first. The caller refits the best params (nothing here is kept).
+    Returns (best params, one row per grid point: its params, "val_accuracy", "fit_s" and
+    "val_prob" (P(positive) per validation review), in grid_points order). A tie in val accuracy
+    goes to the earliest grid point, so list the simpler/cheaper values first. No model is kept:
+    the caller refits the best params (its val_prob are those of that fit: `fit_predict`).
 
     Vectorising dominates the cost, so the feature steps are fitted once per setting of their
     own params and every classifier setting reuses the matrices; a count vectoriser's min_df
@@ -324,8 +342,9 @@ def select_on_validation(pipeline: Pipeline, grid: dict[str, list], train_texts,
         model = clone(clf).set_params(**{k.split("__", 1)[1]: v for k, v in point.items()
                                          if k.startswith(clf_name + "__")})
         model.fit(Xtr, train_y)
+        prob = model.predict_proba(Xva)[:, list(model.classes_).index(1)]
         acc = float(np.mean(model.predict(Xva) == val_y))
-        rows.append({**point, "val_accuracy": acc, "fit_s": time.perf_counter() - start})
+        rows.append({**point, "val_accuracy": acc, "fit_s": time.perf_counter() - start, "val_prob": prob})
     best = int(np.argmax([r["val_accuracy"] for r in rows]))  # the first maximum: ties go to the earlier point
     return dict(points[best]), rows
 
@@ -334,7 +353,7 @@ def select_on_validation(pipeline: Pipeline, grid: dict[str, list], train_texts,
 
 # Params that are lists in params.yaml are grids; each sets this pipeline parameter.
 GRID_KEYS = {"tfidf_lr": {"ngram_max": "tfidf__ngram_range", "C": "lr__C"},
-             "nbsvm": {"min_df": "vec__min_df", "ngram_max": "vec__ngram_range", "C": "nb__C"}}
+             "nbsvm": {"min_df": "vec__min_df", "ngram_max": "vec__ngram_range", "tf": "nb__tf", "C": "nb__C"}}
 
 
 def search_space(name: str, params) -> dict[str, list]:

@@ -61,6 +61,7 @@ class NBSVMParams(_Section):
     min_df: list[Annotated[int, Field(ge=1)]] = _Grid([3, 5, 8])
     alpha: float = Field(1.0, gt=0, description="naive-Bayes count smoothing")
     ngram_max: list[Annotated[int, Field(ge=1, le=3)]] = _Grid([3])
+    tf: list[Literal["binary", "log"]] = _Grid(["binary", "log"])
     C: list[Annotated[float, Field(gt=0)]] = _Grid([0.03, 0.1, 0.3])
 
 
@@ -116,7 +117,7 @@ Prompt = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=2
 
 
 class PretrainedEvalParams(_Section):
-    models: list[str] = Field(["vader", "minilm_embed"], min_length=1,
+    models: list[str] = Field(["vader"], min_length=1,
                               description="scorer names (see sentiment.scorers.SCORERS) or hub ids / local dirs")
     batch_size: int = Field(64, gt=0)
     max_length: list[Annotated[int, Field(gt=2)]] = _Grid([128, 256])
@@ -138,7 +139,7 @@ class PretrainedEvalParams(_Section):
 class RobustnessParams(_Section):
     data_dir: str = Field("data/raw/sentences", description="folder with sentences.parquet and SHA256SUMS")
     report_frac: float = Field(0.5, gt=0, lt=1, description="share of the sentence set in the report half")
-    models: list[str] = Field(["bow_rf", "tfidf_lr", "nbsvm", "vader", "minilm_embed", "finetuned", "ensemble"],
+    models: list[str] = Field(["bow_rf", "tfidf_lr", "nbsvm", "vader", "finetuned", "ensemble"],
                               min_length=1, description="trained models (by predictions name) or zero-shot scorers")
     cases_per_test: int = Field(200, ge=10, description="generated cases per behavioural test")
     dir_tolerance: float = Field(0.1, ge=0, lt=1, description="directional tests: allowed wrong-way move of P(positive)")
