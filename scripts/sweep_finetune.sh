@@ -2,27 +2,32 @@
 # The fine-tune's budget, chosen on VALIDATION through the DVC experiments queue. Each run
 # changes one thing against the workspace's default run (12,000 reviews x 1 epoch x 256
 # tokens, batch 16, lr 8e-5): the same training budget spent on more epochs or on more/fewer
-# tokens per review, the batch size either side, the learning rate either side at this budget.
-# Only finetune and the stages after it rerun (the rest comes from the run-cache).
-#   bash scripts/sweep_finetune.sh           # then read metrics/selection/finetune.md
+# tokens per review, another batch size, another learning rate. Only finetune and the stages
+# after it rerun (the rest comes from the run-cache). Table: metrics/selection/finetune.md.
+#   bash scripts/sweep_finetune.sh                          # every experiment below (~30 min each on 2 cores)
+#   bash scripts/sweep_finetune.sh ft-len128-all ft-bs32    # some of them
 set -euo pipefail
 cd "$(dirname "$0")/.."
-queue() {
-  local name=$1 args=(); shift
-  for kv in "$@"; do args+=(-S "$kv"); done
+declare -A EXP=(
+  # equal-budget trade-offs (about the same tokens x passes as the default)
+  [ft-len128-all]="max_length=128 train_size=null"      # all 22.3k reviews x 1 epoch x 128 tokens
+  [ft-ep2-6k]="num_train_epochs=2 train_size=6000"      # 6,000 reviews x 2 epochs x 256 tokens
+  [ft-len384-8k]="max_length=384 train_size=8000"       # 8,000 reviews x 1 epoch x 384 tokens
+  # batch size and learning rate at the default budget
+  [ft-bs32]="per_device_train_batch_size=32"
+  [ft-bs8]="per_device_train_batch_size=8"
+  [ft-lr1.2e-4]="learning_rate=1.2e-4"
+  [ft-lr5e-5]="learning_rate=5e-5"
+)
+NAMES=("$@")
+[ ${#NAMES[@]} -gt 0 ] || NAMES=(ft-len128-all ft-bs32 ft-ep2-6k ft-bs8 ft-lr1.2e-4 ft-len384-8k ft-lr5e-5)
+for name in "${NAMES[@]}"; do
+  [ -n "${EXP[$name]:-}" ] || { echo "unknown experiment $name; known: ${!EXP[*]}" >&2; exit 2; }
+  args=(); for kv in ${EXP[$name]}; do args+=(-S "$kv"); done
   dvc exp run --queue -n "$name" "${args[@]}"
-}
-# equal-budget trade-offs (about the same tokens x passes as the default)
-queue ft-len128-all   max_length=128 train_size=null   # 22.3k reviews x 1 epoch x 128 tokens
-queue ft-ep2-6k       num_train_epochs=2 train_size=6000  # 6,000 reviews x 2 epochs x 256 tokens
-queue ft-len384-8k    max_length=384 train_size=8000   # 8,000 reviews x 1 epoch x 384 tokens
-# batch size and learning rate at the default budget
-queue ft-bs32         per_device_train_batch_size=32
-queue ft-bs8          per_device_train_batch_size=8
-queue ft-lr1.2e-4     learning_rate=1.2e-4
-queue ft-lr5e-5       learning_rate=5e-5
+done
 dvc exp run --run-all --jobs 1
 python scripts/exp_table.py --out metrics/selection/finetune.md \
   --param num_train_epochs train_size max_length per_device_train_batch_size learning_rate \
   --title "Fine-tune budget, batch size and learning rate, chosen on validation (scripts/sweep_finetune.sh)" \
-  --names ft-len128-all ft-ep2-6k ft-len384-8k ft-bs32 ft-bs8 ft-lr1.2e-4 ft-lr5e-5
+  --names "${NAMES[@]}"
