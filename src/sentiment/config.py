@@ -58,11 +58,11 @@ class TfidfLRParams(_Section):
 
 class NBSVMParams(_Section):
     max_features: Optional[int] = Field(None, gt=0, description="vocabulary cap (null: all)")
-    min_df: list[Annotated[int, Field(ge=1)]] = _Grid([3, 5, 8])
+    min_df: list[Annotated[int, Field(ge=1)]] = _Grid([2, 3, 5])
     alpha: float = Field(1.0, gt=0, description="naive-Bayes count smoothing")
     ngram_max: list[Annotated[int, Field(ge=1, le=3)]] = _Grid([3])
     tf: list[Literal["binary", "log"]] = _Grid(["binary", "log"])
-    C: list[Annotated[float, Field(gt=0)]] = _Grid([0.03, 0.1, 0.3])
+    C: list[Annotated[float, Field(gt=0)]] = _Grid([0.3, 1.0, 3.0])
 
 
 class BaselineParams(_Section):
