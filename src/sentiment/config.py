@@ -168,9 +168,9 @@ class Params(_Section):
     weight_decay: float = Field(0.01, ge=0)
     warmup_steps: Union[int, float] = Field(0.1, ge=0, description="int: steps; float in [0, 1): ratio of all steps")
     seed: int = 42
-    max_length: int = Field(256, gt=2, description="tokens per review, special tokens included")
+    max_length: int = Field(128, gt=2, description="tokens per review, special tokens included")
     truncation: Truncation = Field("head_tail", description="head: first tokens; head_tail: first and last")
-    train_size: Optional[int] = Field(12000, gt=0, description="stratified train subset for CPU budgets (null: all)")
+    train_size: Optional[int] = Field(None, gt=0, description="stratified train subset for CPU budgets (null: all)")
     eval_size: Optional[int] = Field(1000, gt=0, description="validation subset evaluated during training")
     evals_per_epoch: int = Field(2, ge=1)
     attention_dropout: float = Field(0.0, ge=0, lt=1, description="0 keeps PyTorch's fast fused attention on CPU")
