@@ -25,7 +25,7 @@ from transformers import (DataCollatorWithPadding, HfArgumentParser, Trainer,  #
 
 from sentiment.config import Params  # noqa: E402
 from sentiment.data import clean_text  # noqa: E402
-from sentiment.finetune import load_for_training, to_dataset, training_args  # noqa: E402
+from sentiment.finetune import load_for_training, resolve_runtime, to_dataset, training_args  # noqa: E402
 
 
 @dataclass
@@ -35,6 +35,8 @@ class Args:
     reviews: int = field(default=1024, metadata={"help": "real IMDB train reviews to draw batches from"})
     steps: int = field(default=12, metadata={"help": "optimizer steps per run"})
     batch_size: int = field(default=16, metadata={"help": "per-device train batch size"})
+    precision: str = field(default="auto", metadata={"help": "the project run's precision: auto, bf16, fp32"})
+    skip_plain: bool = field(default=False, metadata={"help": "time the project settings only"})
     seed: int = 0
 
 
@@ -60,10 +62,10 @@ def project_run(a: Args, df: pd.DataFrame, out: Path) -> float:
     """The finetune stage's own code path and defaults (bf16 where supported, dynamic
     padding, length-grouped batches, attention dropout 0, head+tail truncation)."""
     p = Params(model_name=a.model_name, max_length=a.max_length, per_device_train_batch_size=a.batch_size,
-               seed=a.seed)
+               seed=a.seed, precision=a.precision)
     tok, model = load_for_training(p.model_name, p.attention_dropout)
     ds = to_dataset(tok, df, p.max_length, p.truncation)
-    args = dataclasses.replace(training_args(p, out / "project", len(ds)), max_steps=a.steps, eval_strategy="no",
+    args = dataclasses.replace(training_args(p, out / "project", len(ds), resolve_runtime(p)), max_steps=a.steps, eval_strategy="no",
                                save_strategy="no", load_best_model_at_end=False, logging_steps=10**6,
                                disable_tqdm=True)
     trainer = Trainer(model=model, args=args, train_dataset=ds, data_collator=DataCollatorWithPadding(tok))
@@ -85,7 +87,9 @@ def main() -> None:
     print(f"{a.model_name}, max_length {a.max_length}, batch {a.batch_size}, {a.steps} steps, "
           f"{torch.get_num_threads()} threads, cuda={torch.cuda.is_available()}", flush=True)
     fast = project_run(a, df, out)
-    print(f"project settings : {fast:7.2f} samples/s", flush=True)
+    print(f"project settings : {fast:7.2f} samples/s ({resolve_runtime(Params(precision=a.precision))['precision']})", flush=True)
+    if a.skip_plain:
+        return
     plain = plain_run(a, df, out)
     print(f"plain fp32 padded: {plain:7.2f} samples/s", flush=True)
     print(f"speed-up         : {fast / plain:7.2f}x")
