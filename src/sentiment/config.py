@@ -41,7 +41,7 @@ class PrepareParams(_Section):
 class BowRFParams(_Section):
     max_features: int = Field(20000, gt=0)
     ngram_max: int = Field(1, ge=1, le=3)
-    n_estimators: int = Field(200, gt=0)
+    n_estimators: int = Field(100, gt=0)
     min_samples_leaf: int = Field(1, ge=1)
 
 
@@ -52,7 +52,7 @@ def _Grid(default: list):
 class TfidfLRParams(_Section):
     max_features: Optional[int] = Field(None, gt=0, description="vocabulary cap (null: all)")
     min_df: int = Field(2, ge=1)
-    ngram_max: list[Annotated[int, Field(ge=1, le=3)]] = _Grid([2, 3])
+    ngram_max: list[Annotated[int, Field(ge=1, le=3)]] = _Grid([3])
     C: list[Annotated[float, Field(gt=0)]] = _Grid([8.0, 16.0, 32.0])
 
 
@@ -61,7 +61,7 @@ class NBSVMParams(_Section):
     min_df: list[Annotated[int, Field(ge=1)]] = _Grid([2, 3, 5])
     alpha: float = Field(1.0, gt=0, description="naive-Bayes count smoothing")
     ngram_max: list[Annotated[int, Field(ge=1, le=3)]] = _Grid([3])
-    tf: list[Literal["binary", "log"]] = _Grid(["binary", "log"])
+    tf: list[Literal["binary", "log"]] = _Grid(["log"])
     C: list[Annotated[float, Field(gt=0)]] = _Grid([0.3, 1.0, 3.0])
 
 
