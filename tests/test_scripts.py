@@ -78,3 +78,36 @@ def test_exp_table_rows_from_a_commit_and_named_runs():
     lines = exp_table.table(rows, ["max_length", "train_size"], models=("finetuned",)).splitlines()
     assert lines[0] == "| max_length | train_size | finetuned val acc | finetuned test acc | run |"
     assert lines[2] == "| 128 | None | nan | nan | c |" and lines[3] == "| None | 6000 | nan | nan | a |"
+
+
+def test_nbsvm_cv_scores_every_variant_on_train_folds(tmp_path):
+    import nbsvm_cv
+
+    from conftest import fake_split
+
+    fake_split(120, 0).to_parquet(tmp_path / "train.parquet")
+    out = tmp_path / "cv.md"
+    argv = sys.argv
+    sys.argv = ["nbsvm_cv.py", "--train", str(tmp_path / "train.parquet"), "--folds", "2", "--min_df", "1",
+                "--C", "1.0", "--beta", "1.0", "0.5", "--out", str(out)]
+    try:
+        nbsvm_cv.main()
+    finally:
+        sys.argv = argv
+    rows = [l for l in out.read_text().splitlines() if l.startswith("| words")]
+    assert len(rows) == 2 * 2 * 1 * 2  # tokens x tf x C x beta
+    accs = [float(r.split("|")[5]) for r in rows]
+    assert accs == sorted(accs, reverse=True) and accs[0] > 0.9  # separable cue words
+
+
+def test_bench_finetune_runs_the_stage_code_path(tmp_path, tiny):
+    """The benchmark builds its TrainingArguments through sentiment.finetune: it breaks when that API
+    changes (it did once), so one optimizer step on a tiny model guards it."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench_finetune
+
+    from conftest import fake_split
+
+    df = fake_split(8, 0)
+    a = bench_finetune.Args(model_name=str(tiny), max_length=32, reviews=8, steps=1, batch_size=4, precision="fp32")
+    assert bench_finetune.project_run(a, df, tmp_path) > 0

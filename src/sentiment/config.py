@@ -161,7 +161,7 @@ class Params(_Section):
 
     # --- finetune ---
     model_name: str = Field("minilm", description="short name, hub id or local dir of a pretrained encoder")
-    learning_rate: float = Field(8e-5, gt=0, lt=1)
+    learning_rate: float = Field(1.2e-4, gt=0, lt=1)
     per_device_train_batch_size: int = Field(16, gt=0)
     per_device_eval_batch_size: int = Field(64, gt=0)
     num_train_epochs: float = Field(1.0, gt=0)
