@@ -19,11 +19,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-from sentiment.baseline import TOKEN_PATTERN, NBSVMClassifier  # noqa: E402
+from sentiment.baseline import TOKEN_PATTERN, NBSVMClassifier, build  # noqa: E402
+from sentiment.config import BaselineParams  # noqa: E402
 
 PATTERNS = {"words": TOKEN_PATTERN, "words+punct": TOKEN_PATTERN + r"|[^\w\s]"}
 
@@ -41,17 +42,18 @@ def main() -> None:
     a = ap.parse_args()
     tr = pd.read_parquet(a.train)
     acc: dict[tuple, list[float]] = {}
+    stage = build("nbsvm", BaselineParams())  # the stage's own vectoriser and estimator, re-parametrised below
     t0 = time.time()
     folds = StratifiedKFold(a.folds, shuffle=True, random_state=a.seed).split(tr.text, tr.label)
     for k, (fit_idx, score_idx) in enumerate(folds):
         y_fit, y_score = tr.label.values[fit_idx], tr.label.values[score_idx]
         for name, pattern in PATTERNS.items():
-            vec = CountVectorizer(token_pattern=pattern, ngram_range=(1, a.ngram_max), min_df=a.min_df,
-                                  dtype=np.float32)
+            vec = clone(stage.named_steps["vec"]).set_params(token_pattern=pattern, ngram_range=(1, a.ngram_max),
+                                                             min_df=a.min_df)
             X_fit, X_score = vec.fit_transform(tr.text.iloc[fit_idx]), vec.transform(tr.text.iloc[score_idx])
             for tf in NBSVMClassifier.TF:
                 for C in a.C:
-                    m = NBSVMClassifier(C=C, tf=tf).fit(X_fit, y_fit)
+                    m = clone(stage.named_steps["nb"]).set_params(C=C, tf=tf).fit(X_fit, y_fit)
                     S, w, b = m._check(X_score), m.lr_.coef_.ravel(), m.lr_.intercept_[0]
                     for beta in a.beta:
                         pred = (S @ ((1 - beta) * np.abs(w).mean() + beta * w) + b > 0).astype(int)
