@@ -42,7 +42,7 @@ def main() -> None:
         if grid and any(len(v) > 1 for v in grid.values()):
             with timed(f"{name}: selecting {grid} on {len(val)} validation reviews", log, seconds, f"{name}_select"):
                 best, rows = select_on_validation(model, grid, fit_on.text.tolist(), fit_on.label.values,
-                                                  val.text.tolist(), val.label.values)
+                                                  val.text.tolist(), val.label.values, n_jobs=p.n_jobs)
             model.set_params(**best)
             # validation accuracy per point (no fit times: the committed record must reproduce)
             selection[name] = {"chosen": point_label(name, best),
@@ -57,7 +57,7 @@ def main() -> None:
         sizes = {"fit": len(fit_on), "refit": len(refit_on) if refit_on is not None else 0}
         step = lambda what: timed(f"{name}: {what}" + (f" on {sizes[what]} texts" if what in sizes else ""),
                                   log, seconds, f"{name}_{what}")
-        val_prob, test_prob = fit_predict(model, fit_on, val, test, refit_on, step, val_prob)
+        val_prob, test_prob = fit_predict(model, fit_on, val, test, refit_on, step, val_prob, p.n_jobs)
         frames = [make_predictions("val", val.uid, val.label, val_prob),
                   make_predictions("test", test.uid, test.label, test_prob)]
         log.info("%s: val accuracy %.4f", name, (frames[0].pred == frames[0].label).mean())

@@ -348,6 +348,29 @@ def test_min_df_grid_vectorises_once_and_matches_separate_fits(data):
         assert row["val_accuracy"] == _direct_accuracy(pipe, point, tr_x, tr_y, va_x, va_y)
 
 
+def test_selection_in_worker_processes_matches_one_process(data):
+    # the stage fits a vectorisation's grid points in parallel processes: same rows, same order
+    tr_x, tr_y, va_x, va_y = _split(data)
+    grid = {"vec__min_df": [1, 3], "nb__C": [0.01, 0.1, 1.0]}
+    best1, one = select_on_validation(build("nbsvm", params()), grid, tr_x, tr_y, va_x, va_y, n_jobs=1)
+    best2, two = select_on_validation(build("nbsvm", params()), grid, tr_x, tr_y, va_x, va_y, n_jobs=2)
+    assert best1 == best2 and len(one) == len(two) == 6
+    assert len({tuple(np.round(r["val_prob"], 6)) for r in one}) > 1  # the points differ
+    for a, b in zip(one, two):
+        assert {k: a[k] for k in grid} == {k: b[k] for k in grid}
+        assert a["val_accuracy"] == b["val_accuracy"]
+        np.testing.assert_array_equal(a["val_prob"], b["val_prob"])
+
+
+def test_predict_proba_in_worker_processes_matches_one_process(data):
+    tr_x, tr_y, va_x, _ = _split(data)
+    model = build("nbsvm", params()).fit(tr_x, tr_y)
+    texts = [f"{t} {i}" for i in range(2500 // len(va_x) + 1) for t in va_x][:2500]  # enough for 2 workers
+    one = predict_proba(model, texts)
+    np.testing.assert_array_equal(predict_proba(model, texts, n_jobs=2), one)
+    assert len(one) == 2500 and 0 < one.mean() < 1
+
+
 def test_tfidf_min_df_is_not_masked(data):
     # tf-idf rows are L2-normalised over the kept terms: dropping columns is not min_df there
     tr_x, tr_y, va_x, va_y = _split(data)

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import scipy.sparse as sp
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer, _document_frequency
@@ -250,16 +251,25 @@ def build(name: str, params) -> Pipeline:
     return BUILDERS[name](SimpleNamespace(**first), params.n_jobs, params.seed)
 
 
-def predict_proba(model: Pipeline, texts) -> np.ndarray:
-    """P(positive) for each text."""
+def predict_proba(model: Pipeline, texts, n_jobs: int = 1) -> np.ndarray:
+    """P(positive) for each text. n_jobs > 1 (-1: all cores) splits the texts over worker
+    processes: tokenising holds the GIL and is most of the cost; every row is scored alone,
+    so the result is the same for any n_jobs."""
+    texts = list(texts)
+    jobs = min(effective_n_jobs(n_jobs), max(1, len(texts) // 1000))  # a worker pays for a copy of the model
+    if jobs > 1:
+        chunks = np.array_split(np.arange(len(texts)), jobs)
+        parts = Parallel(n_jobs=jobs)(delayed(predict_proba)(model, [texts[i] for i in idx]) for idx in chunks)
+        return np.concatenate(parts)
     classes = list(model.classes_)
-    return model.predict_proba(list(texts))[:, classes.index(1)]
+    return model.predict_proba(texts)[:, classes.index(1)]
 
 
 def fit_predict(model: Pipeline, fit_on, val, test, refit_on=None, step=lambda what: nullcontext(),
-                val_prob=None):
+                val_prob=None, n_jobs: int = 1):
     """Fit on `fit_on` and predict P(positive) for `val`; then, with `refit_on` (train + val),
     refit before predicting `test`. Returns (val_prob, test_prob); `model` ends as the last fit.
+    Predictions run in `n_jobs` processes (`predict_proba`).
 
     Validation probabilities always come from a model that never saw those reviews: the
     ensemble is fit on them and evaluate reports them. `val_prob`, if given, are those of this
@@ -272,12 +282,12 @@ def fit_predict(model: Pipeline, fit_on, val, test, refit_on=None, step=lambda w
             model.fit(fit_on.text.tolist(), fit_on.label.values)
     if val_prob is None:
         with step("predict_val"):
-            val_prob = predict_proba(model, val.text)
+            val_prob = predict_proba(model, val.text, n_jobs)
     if refit_on is not None:
         with step("refit"):
             model.fit(refit_on.text.tolist(), refit_on.label.values)
     with step("predict_test"):
-        test_prob = predict_proba(model, test.text)
+        test_prob = predict_proba(model, test.text, n_jobs)
     return val_prob, test_prob
 
 
@@ -299,8 +309,22 @@ def _maskable_min_df(vectorizer, values) -> bool:
             and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values))
 
 
+def _fit_point(clf, clf_name: str, point: dict, Xtr, train_y, Xva, val_y, df, min_df_key) -> dict:
+    """Fit one grid point's classifier on prepared train features, score it on val (a worker)."""
+    start = time.perf_counter()
+    if df is not None:  # min_df by column mask (see _maskable_min_df)
+        keep = np.flatnonzero(df >= point[min_df_key])
+        Xtr, Xva = Xtr[:, keep], Xva[:, keep]
+    model = clone(clf).set_params(**{k.split("__", 1)[1]: v for k, v in point.items()
+                                     if k.startswith(clf_name + "__")})
+    model.fit(Xtr, train_y)
+    prob = model.predict_proba(Xva)[:, list(model.classes_).index(1)]
+    acc = float(np.mean((prob >= THRESHOLD) == val_y))  # the project's decision rule, from the same pass
+    return {**point, "val_accuracy": acc, "fit_s": time.perf_counter() - start, "val_prob": prob}
+
+
 def select_on_validation(pipeline: Pipeline, grid: dict[str, list], train_texts, train_y,
-                         val_texts, val_y) -> tuple[dict, list[dict]]:
+                         val_texts, val_y, n_jobs: int = 1) -> tuple[dict, list[dict]]:
     """Fit `pipeline` for every grid point on the train split only, score accuracy on val.
 
     pipeline: feature steps, then a classifier. grid: {"step__param": [values, ...]}.
@@ -312,6 +336,10 @@ def select_on_validation(pipeline: Pipeline, grid: dict[str, list], train_texts,
     Vectorising dominates the cost, so the feature steps are fitted once per setting of their
     own params and every classifier setting reuses the matrices; a count vectoriser's min_df
     grid costs one vectorisation in all (`_maskable_min_df`), with the very same matrices.
+    The classifier fits of one vectorisation run in `n_jobs` worker processes (-1: all cores).
+    Processes, not threads: liblinear draws from one process-wide random generator, so threads
+    would make the fits depend on scheduling; each process seeds its own, so the rows are the
+    same for any n_jobs (a test checks).
     """
     points = grid_points(grid)
     if not points:
@@ -325,28 +353,24 @@ def select_on_validation(pipeline: Pipeline, grid: dict[str, list], train_texts,
     masked = (len(features.steps) == 1 and min_df_key in grid and _maskable_min_df(vec, grid[min_df_key]))
     shared = [k for k in feat_keys if not (masked and k == min_df_key)]
 
-    rows, cached = [], (None, None)
-    for point in points:
-        start = time.perf_counter()
-        key = tuple((k, point[k]) for k in shared)
-        if cached[0] != key:  # grid_points varies the classifier keys fastest: one setting in memory
-            f = clone(features).set_params(**dict(key))
-            if masked:
-                f.set_params(**{min_df_key: min(grid[min_df_key])})
-            Xtr = f.fit_transform(train_texts, train_y)
-            Xva = f.transform(val_texts)
-            df = np.diff(sp.csc_array(Xtr).indptr) if masked else None  # documents per term
-            cached = (key, (Xtr, Xva, df))
-        Xtr, Xva, df = cached[1]
+    # grid_points varies the classifier keys fastest: consecutive points share one vectorisation
+    rows = []
+    for key, group in itertools.groupby(points, key=lambda pt: tuple((k, pt[k]) for k in shared)):
+        group = list(group)
+        f = clone(features).set_params(**dict(key))
         if masked:
-            keep = np.flatnonzero(df >= point[min_df_key])
-            Xtr, Xva = Xtr[:, keep], Xva[:, keep]
-        model = clone(clf).set_params(**{k.split("__", 1)[1]: v for k, v in point.items()
-                                         if k.startswith(clf_name + "__")})
-        model.fit(Xtr, train_y)
-        prob = model.predict_proba(Xva)[:, list(model.classes_).index(1)]
-        acc = float(np.mean((prob >= THRESHOLD) == val_y))  # the project's decision rule, from the same pass
-        rows.append({**point, "val_accuracy": acc, "fit_s": time.perf_counter() - start, "val_prob": prob})
+            f.set_params(**{min_df_key: min(grid[min_df_key])})
+        start = time.perf_counter()
+        Xtr = f.fit_transform(train_texts, train_y)
+        Xva = f.transform(val_texts)
+        df = np.diff(sp.csc_array(Xtr).indptr) if masked else None  # documents per term
+        vec_s = time.perf_counter() - start
+        jobs = min(len(group), effective_n_jobs(n_jobs))
+        fitted = Parallel(n_jobs=jobs)(delayed(_fit_point)(clf, clf_name, pt, Xtr, train_y, Xva, val_y, df,
+                                                           min_df_key) for pt in group)
+        for row in fitted:
+            row["fit_s"] += vec_s / len(group)  # the shared vectorisation, spread over its points
+        rows += fitted
     best = int(np.argmax([r["val_accuracy"] for r in rows]))  # the first maximum: ties go to the earlier point
     return dict(points[best]), rows
 
