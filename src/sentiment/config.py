@@ -70,7 +70,7 @@ class BaselineParams(_Section):
     bow_rf: BowRFParams = BowRFParams()
     tfidf_lr: TfidfLRParams = TfidfLRParams()
     nbsvm: NBSVMParams = NBSVMParams()
-    n_jobs: int = Field(-1, description="cores for RandomForest (-1: all)")
+    n_jobs: int = Field(-1, description="cores for RandomForest, the grid's classifier fits and predicting (-1: all)")
     augment_crops: float = Field(1.0, ge=0, le=4, description="sentence-window crops added per training review "
                                  "(nbsvm only, see sentiment.baseline.AUGMENTED; 0: none)")
     crop_max_sentences: int = Field(2, ge=1, le=10, description="a crop is 1..this many consecutive sentences")
@@ -161,7 +161,7 @@ class Params(_Section):
 
     # --- finetune ---
     model_name: str = Field("minilm", description="short name, hub id or local dir of a pretrained encoder")
-    learning_rate: float = Field(1.2e-4, gt=0, lt=1)
+    learning_rate: float = Field(1.8e-4, gt=0, lt=1)
     per_device_train_batch_size: int = Field(16, gt=0)
     per_device_eval_batch_size: int = Field(64, gt=0)
     num_train_epochs: float = Field(1.0, gt=0)
