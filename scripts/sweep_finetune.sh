@@ -7,7 +7,8 @@
 # finetune and the stages after it rerun (the rest comes from the run-cache).
 # Table: metrics/selection/finetune_16k.md (the 12,000 x 256 budget before it: finetune.md).
 #   bash scripts/sweep_finetune.sh                          # every experiment below (~17-20 min each on 2 cores)
-#   bash scripts/sweep_finetune.sh ft-len256-8k             # some of them (the one not run at this budget)
+#   bash scripts/sweep_finetune.sh ft-lr2.7e-4 ft-bs8       # some of them (the committed table's 256-token row
+#                                                           # ran as ft-len256-8k-lr1.8e-4, the same overrides)
 # `dvc exp run --run-all` has been seen to hang after the queue finishes: if it does, stop it
 # and run the exp_table.py line below by hand.
 set -euo pipefail
