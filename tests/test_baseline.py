@@ -14,7 +14,8 @@ from sklearn.utils.estimator_checks import check_estimator
 
 from conftest import fake_split
 from sentiment.baseline import (NBSVMClassifier, StableCountVectorizer, StableTfidfVectorizer, build,
-                                fit_predict, grid_points, predict_proba, select_on_validation)
+                                MIN_TEXTS_PER_WORKER, fit_predict, grid_points, predict_proba,
+                                select_on_validation)
 from sentiment.data import clean
 
 
@@ -365,10 +366,11 @@ def test_selection_in_worker_processes_matches_one_process(data):
 def test_predict_proba_in_worker_processes_matches_one_process(data):
     tr_x, tr_y, va_x, _ = _split(data)
     model = build("nbsvm", params()).fit(tr_x, tr_y)
-    texts = [f"{t} {i}" for i in range(2500 // len(va_x) + 1) for t in va_x][:2500]  # enough for 2 workers
+    n = 2 * MIN_TEXTS_PER_WORKER  # enough for 2 workers
+    texts = [f"{t} {i}" for i in range(n // len(va_x) + 1) for t in va_x][:n]
     one = predict_proba(model, texts)
     np.testing.assert_array_equal(predict_proba(model, texts, n_jobs=2), one)
-    assert len(one) == 2500 and 0 < one.mean() < 1
+    assert len(one) == n and 0 < one.mean() < 1
 
 
 def test_tfidf_min_df_is_not_masked(data):
