@@ -1,9 +1,10 @@
 """Stage ensemble: a stacker fit on the members' validation predictions, applied to test.
 
 Fits on the members' predictions files only (val rows to fit, test rows to transform). Of
-the feature sets in params (`ensemble.features`), it keeps the one whose worst score over
-IMDB validation (nested CV) and each source of the sentence set's selection half is highest:
-for that, the members (served from their model files) score the selection half. Writes its
+the candidates in params (`ensemble.features` x `ensemble.short_words`, the short-text route),
+it keeps the one whose worst score over IMDB validation (nested CV) and each source of the
+sentence set's selection half is highest: for that, the members (served from their model
+files) score the selection half. Writes its
 own predictions under the contract, the stacker (models/ensemble) and the selection record
 (metrics/selection/ensemble.json).
 """
@@ -26,10 +27,11 @@ def main() -> None:
     import numpy as np
     import pandas as pd
 
-    from sentiment.ensemble import choose_features, fit_stacker, logit, member_features, stack_features, stacker_spec
+    from sentiment.ensemble import (choose_stacker, fit_stacker, logit, member_features, route_candidates,
+                                    route_short, stack_features, stacker_spec)
     from sentiment.io import (atomic_path, make_predictions, read_predictions, write_json, write_predictions,
                               write_stage_log)
-    from sentiment.robustness import load_sentences, model_scorer, source_metrics, split_halves
+    from sentiment.robustness import load_sentences, model_scorer, split_halves
 
     try:
         preds = read_predictions("predictions", p.members)
@@ -41,8 +43,11 @@ def main() -> None:
     Z_test = member_features(preds, p.members, "test", test)
     y = val.label.values
 
-    seconds, fits, candidates = {}, {}, {}
-    if len(p.features) > 1:  # the sentence set decides between feature sets
+    seconds, fits, candidates = {}, {}, []
+    short = p.members.index(p.short_member) if p.short_member in p.members else None  # its logit column
+    col = lambda Z: None if short is None else Z[:, short]  # noqa: E731
+    sel = None
+    if len(p.features) * len(p.short_words) > 1:  # the sentence set decides between the candidates
         sentences = split_halves(load_sentences(r.data_dir), r.report_frac, r.seed)
         sel = sentences[sentences.half == "selection"].reset_index(drop=True)
         with timed(f"members scoring {len(sel)} selection-half sentences", log, seconds, "members_sentences"):
@@ -51,23 +56,28 @@ def main() -> None:
     for features in p.features:
         with timed(f"fitting the {features} stacker on {len(val)} validation reviews", log, seconds, features):
             fits[features] = fit_stacker(stack_features(Z_val, val.text, features), y, p.C, p.cv_folds, p.seed)
-        report = fits[features][1]
-        candidates[features] = {"nested_cv_accuracy": report["nested_cv_accuracy"]}
-        if len(p.features) > 1:
-            prob = fits[features][0].predict_proba(stack_features(Z_sel, sel.text, features))[:, 1]
-            candidates[features]["sentences_selection_accuracy"] = {
-                src: m["accuracy"] for src, m in source_metrics(sel, prob).items()}
-        log.info("%s: %s", features, candidates[features])
-    chosen = choose_features(candidates) if len(p.features) > 1 else p.features[0]
-    model, report, oof = fits[chosen]
-    spec = stacker_spec(model, p.members, {m: df.attrs["stage"] for m, df in preds.items()}, chosen)
+        sel_args = {} if sel is None else dict(
+            sel=sel, sel_prob=fits[features][0].predict_proba(stack_features(Z_sel, sel.text, features))[:, 1],
+            sel_short_logit=col(Z_sel))
+        for c in route_candidates(features, fits[features][3], y, val.text, col(Z_val), p.short_words, **sel_args):
+            log.info("candidate %s", c)
+            candidates.append(c)
+    best = choose_stacker(candidates)
+    chosen, n_words = best["features"], best["short_words"]
+    model, report, oof, _ = fits[chosen]
+    spec = stacker_spec(model, p.members, {m: df.attrs["stage"] for m, df in preds.items()}, chosen,
+                        n_words, p.short_member)
     weights = {m["name"]: m["coef"] for m in spec["members"]}
-    log.info("features %s, C=%s, weights %s; nested-CV validation accuracy %.4f", chosen, report["C"],
-             {k: round(v, 3) for k, v in weights.items()}, report["nested_cv_accuracy"])
-    frames = [make_predictions("val", val.uid, val.label, oof),  # out-of-fold: honest val metrics
+    log.info("features %s, short_words %d, C=%s, weights %s; nested-CV validation accuracy %.4f", chosen,
+             n_words, report["C"], {k: round(v, 3) for k, v in weights.items()}, best["nested_cv_accuracy"])
+    frames = [make_predictions("val", val.uid, val.label,  # out-of-fold: honest val metrics
+                               route_short(oof, col(Z_val), val.text, n_words)),
               make_predictions("test", test.uid, test.label,
-                               model.predict_proba(stack_features(Z_test, test.text, chosen))[:, 1])]
-    stacker = {"features": chosen, **report, "coef": weights, "intercept": spec["intercept"]}
+                               route_short(model.predict_proba(stack_features(Z_test, test.text, chosen))[:, 1],
+                                           col(Z_test), test.text, n_words))]
+    stacker = {"features": chosen, **report, "nested_cv_accuracy": best["nested_cv_accuracy"],
+               "short_words": n_words, "short_member": p.short_member if n_words else None,
+               "coef": weights, "intercept": spec["intercept"]}
     if chosen == "logits_x_length":
         stacker["length_coef"] = {m["name"]: m["length_coef"] for m in spec["members"]}
     # a transformer member's arithmetic decides the ensemble's numbers too: record it
@@ -76,7 +86,11 @@ def main() -> None:
     with atomic_path(MODEL_DIR) as tmp:
         tmp.mkdir()
         write_json(spec, tmp / "ensemble.json")
-    write_json({**stacker, "feature_sets": candidates}, "metrics/selection/ensemble.json")
+    by_features = {}  # {features: {short_words: scores}}: nested keys that `dvc metrics diff` can flatten
+    for c in candidates:
+        by_features.setdefault(c["features"], {})[str(c["short_words"])] = {
+            k: v for k, v in c.items() if k not in ("features", "short_words")}
+    write_json({**stacker, "candidates": by_features}, "metrics/selection/ensemble.json")
     write_stage_log("ensemble", seconds)
 
 

@@ -46,6 +46,8 @@ def test_ints_stay_ints(tmp_path):
     ("per_device_train_batch_size: 0", "per_device_train_batch_size"),
     ("truncation: middle", "truncation"),
     ("num_train_epochs: one", "num_train_epochs"),
+    ("ensemble:\n  short_words: [-1]", "ensemble.short_words"),
+    ("ensemble:\n  short_member: vader", "short_member"),           # not one of ensemble.members
 ])
 def test_bad_params_name_the_key(tmp_path, text, key):
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):

@@ -298,6 +298,21 @@ def test_length_aware_ensemble_matches_the_stacker(baseline, tmp_path, monkeypat
     got = Predictor(tmp_path / "ens").predict_proba(texts)
     assert got == pytest.approx(stacker.predict_proba(X)[:, 1].tolist(), abs=1e-9)
     assert Predictor(tmp_path / "ens").info()["features"] == "logits_x_length"
+    # the short-text route: texts of at most 5 words take the member's answer, as in the stage
+    from sentiment.ensemble import route_short
+
+    routed = stacker_spec(stacker, ["tfidf_lr"], {"tfidf_lr": "baseline"}, "logits_x_length", 5, "tfidf_lr")
+    routed["members"][0]["path"] = str(baseline)
+    (tmp_path / "ens" / "ensemble.json").write_text(json.dumps(routed))
+    want = route_short(stacker.predict_proba(X)[:, 1], z[:, 0], texts, 5)
+    assert want[1] != stacker.predict_proba(X)[1, 1] and want[3] == stacker.predict_proba(X)[3, 1]  # 5 words vs 120
+    got = Predictor(tmp_path / "ens").predict_proba(texts)
+    assert got == pytest.approx(want.tolist(), abs=1e-9)
+    assert Predictor(tmp_path / "ens").info()["short_words"] == 5
+    routed["short_member"] = "vader"
+    (tmp_path / "ens" / "ensemble.json").write_text(json.dumps(routed))
+    with pytest.raises(PredictorError, match="short_member 'vader' is not one of the members"):
+        Predictor(tmp_path / "ens")
 
 
 def test_ensemble_errors_name_the_member(tiny, baseline, tmp_path, monkeypatch):

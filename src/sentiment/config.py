@@ -87,8 +87,19 @@ class EnsembleParams(_Section):
         ["logits", "logits_x_length"], min_length=1,
         description="stacker inputs to choose from: the members' logits, or also each logit times the text's "
                     "log length; chosen on IMDB validation and the sentence set's selection half")
+    short_words: list[Annotated[int, Field(ge=0)]] = Field(
+        [0, 16, 32, 64], min_length=1,
+        description="texts of at most this many words take short_member's P instead of the stacker's (0: "
+                    "never); chosen with features on IMDB validation and the sentence set's selection half")
+    short_member: str = Field("finetuned", description="the member that answers short texts (one of members)")
     cv_folds: int = Field(5, ge=2, description="folds of the cross-validation on the validation split")
     seed: int = 42
+
+    @model_validator(mode="after")
+    def _short_member(self):
+        if any(self.short_words) and self.short_member not in self.members:
+            raise ValueError(f"short_member: {self.short_member!r} is not one of members {self.members}")
+        return self
 
 
 class EvaluateParams(_Section):

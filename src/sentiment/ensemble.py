@@ -17,10 +17,11 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_predict, cross_val_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_predict
 
 from . import DataError
 from .io import split_rows
+from .metrics import compute_metrics
 
 EPS = 1e-6  # clip probabilities before the logit: a member that says exactly 0 or 1 stays finite
 
@@ -49,9 +50,26 @@ def logit(p) -> np.ndarray:
 LOG_WORDS_CENTER = math.log(170)
 
 
+def word_counts(texts: Sequence[str]) -> np.ndarray:
+    return np.array([len(t.split()) for t in texts], dtype="int64")
+
+
 def length_feature(texts: Sequence[str]) -> np.ndarray:
     """log(word count) - log(170) of cleaned texts."""
-    return np.log(np.maximum([len(t.split()) for t in texts], 1)) - LOG_WORDS_CENTER
+    return np.log(np.maximum(word_counts(texts), 1)) - LOG_WORDS_CENTER
+
+
+# The short-text route: the stacker is fit on IMDB validation reviews, 1% of which have under 40
+# words, so on one-liners it extrapolates; there a single member (the one-liners' best, chosen on
+# the sentence set's selection half) answers instead. One implementation for stage and Predictor.
+def route_short(prob: np.ndarray, member_logit: np.ndarray, texts: Sequence[str], short_words: int) -> np.ndarray:
+    """The stacker's P(positive), except for texts of at most `short_words` words (0: none), which
+    take the short-text member's P = sigmoid(its clipped logit)."""
+    prob = np.asarray(prob, dtype="float64")
+    if short_words <= 0:
+        return prob
+    member_prob = 1 / (1 + np.exp(-np.asarray(member_logit, dtype="float64")))
+    return np.where(word_counts(texts) <= short_words, member_prob, prob)
 
 
 def stack_features(Z: np.ndarray, texts: Sequence[str], features: str) -> np.ndarray:
@@ -63,13 +81,35 @@ def stack_features(Z: np.ndarray, texts: Sequence[str], features: str) -> np.nda
     raise ValueError(f"unknown stacker features {features!r}")
 
 
-def choose_features(candidates: dict[str, dict]) -> str:
-    """The feature set whose worst score is highest: IMDB validation (nested CV) and the accuracy
-    on each source of the sentence set's selection half count alike, so a stacker that wins on
-    long reviews by trusting a member that fails on one-liners loses. Ties: the earlier one."""
-    worst = {f: min([c["nested_cv_accuracy"], *c["sentences_selection_accuracy"].values()])
-             for f, c in candidates.items()}
-    return max(worst, key=lambda f: worst[f])
+def route_candidates(features: str, nested: np.ndarray, y: np.ndarray, val_texts: Sequence[str],
+                     val_short_logit, short_words: Sequence[int], sel: pd.DataFrame | None = None,
+                     sel_prob=None, sel_short_logit=None) -> list[dict]:
+    """One candidate per short_words value for a fitted feature set: the accuracy of its nested-CV
+    validation predictions and, given the sentence set's selection half `sel` (with the stacker's
+    and the short-text member's answers there), its accuracy per source, each after the route.
+    The route only replaces answers, so no value needs a refit."""
+    from .robustness import source_metrics  # here, not at the top: robustness imports this module
+
+    out = []
+    for n in short_words:
+        prob = route_short(nested, val_short_logit, val_texts, n)
+        c = {"features": features, "short_words": int(n),
+             "nested_cv_accuracy": _accuracy(prob, y)}
+        if sel is not None:
+            routed = route_short(sel_prob, sel_short_logit, sel.text, n)
+            c["sentences_selection_accuracy"] = {src: m["accuracy"] for src, m in source_metrics(sel, routed).items()}
+        out.append(c)
+    return out
+
+
+def choose_stacker(candidates: list[dict]) -> dict:
+    """The candidate (feature set x short-text route) whose worst score is highest: IMDB validation
+    (nested CV) and the accuracy on each source of the sentence set's selection half count alike,
+    so a stacker that wins on long reviews by trusting a member that fails on one-liners loses.
+    Ties: the earlier one in params order (features, then short_words)."""
+    worst = [min([c["nested_cv_accuracy"], *c.get("sentences_selection_accuracy", {}).values()])
+             for c in candidates]
+    return candidates[int(np.argmax(worst))]  # argmax: the first of equal maxima
 
 
 def member_features(preds: dict[str, pd.DataFrame], members: list[str], split: str,
@@ -88,6 +128,13 @@ def member_features(preds: dict[str, pd.DataFrame], members: list[str], split: s
     return np.column_stack(cols)
 
 
+def _accuracy(prob: np.ndarray, y: np.ndarray) -> float:
+    """Accuracy of P(positive) at the project's threshold, as the stage records it (6 decimals)."""
+    from . import THRESHOLD
+
+    return round(float(compute_metrics(np.asarray(y), (np.asarray(prob) >= THRESHOLD).astype(int), prob)["accuracy"]), 6)
+
+
 def _folds(k: int, seed: int) -> StratifiedKFold:
     return StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
 
@@ -97,24 +144,26 @@ def fit_stacker(X: np.ndarray, y: np.ndarray, Cs: list[float], folds: int, seed:
 
     Log loss, not accuracy: CV accuracy is nearly flat in C (a few reviews apart), so it picked
     a grid edge by noise, while log loss is a smooth proper score (metrics/selection/ensemble.json
-    keeps both per C). Returns (model, report, out-of-fold P(positive)); report holds the CV log
-    loss and accuracy per C, the chosen C and the nested-CV accuracy of the whole procedure.
+    keeps both per C). Returns (model, report, oof, nested): out-of-fold P(positive) of the chosen
+    C, and nested-CV P(positive) (C re-chosen inside each outer fold: the whole procedure's honest
+    predictions); report holds the CV log loss and accuracy per C, the chosen C and the accuracy of
+    the nested-CV predictions.
     """
     search = GridSearchCV(LogisticRegression(max_iter=1000), {"C": list(Cs)}, cv=_folds(folds, seed),
                           scoring={"log_loss": "neg_log_loss", "accuracy": "accuracy"}, refit="log_loss")
     search.fit(X, y)  # ties in CV log loss go to the first C in the grid (GridSearchCV's rank order)
-    nested = cross_val_score(search, X, y, cv=_folds(folds, seed + 1), scoring="accuracy")
+    nested = cross_val_predict(search, X, y, cv=_folds(folds, seed + 1), method="predict_proba")[:, 1]
     oof = cross_val_predict(search.best_estimator_, X, y, cv=_folds(folds, seed), method="predict_proba")[:, 1]
     res = search.cv_results_
     report = {"cv_log_loss_by_C": {str(c): round(float(-v), 6) for c, v in zip(res["param_C"], res["mean_test_log_loss"])},
               "cv_accuracy_by_C": {str(c): round(float(a), 6) for c, a in zip(res["param_C"], res["mean_test_accuracy"])},
               "C": float(search.best_params_["C"]), "cv_folds": folds,
-              "nested_cv_accuracy": round(float(nested.mean()), 6)}
-    return search.best_estimator_, report, oof
+              "nested_cv_accuracy": _accuracy(nested, y)}
+    return search.best_estimator_, report, oof, nested
 
 
 def stacker_spec(model: LogisticRegression, members: list[str], stages: dict[str, str],
-                 features: str = "logits") -> dict:
+                 features: str = "logits", short_words: int = 0, short_member: str | None = None) -> dict:
     """ensemble.json: what predict/serve need to rebuild P(positive) from the members."""
     n = len(members)
     coef = model.coef_[0]
@@ -124,4 +173,9 @@ def stacker_spec(model: LogisticRegression, members: list[str], stages: dict[str
         if features == "logits_x_length":
             m["length_coef"] = float(coef[n + i])
         out.append(m)
-    return {"kind": "stacked_logit", "features": features, "members": out, "intercept": float(model.intercept_[0])}
+    spec = {"kind": "stacked_logit", "features": features, "members": out, "intercept": float(model.intercept_[0])}
+    if short_words > 0:
+        if short_member not in members:
+            raise ValueError(f"short_member {short_member!r} is not a member ({members})")
+        spec.update(short_words=int(short_words), short_member=short_member)
+    return spec

@@ -24,7 +24,7 @@ import logging
 from pathlib import Path
 from typing import Literal, NamedTuple, Sequence, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from . import LABELS, THRESHOLD, ConfigError
 from .config import Precision, Truncation
@@ -105,13 +105,22 @@ class Member(BaseModel):
 
 class EnsembleSpec(BaseModel):
     """models/ensemble/ensemble.json: P = sigmoid(intercept + sum (coef_m + length_coef_m * s) * logit(clip(p_m)))
-    with s = log(words) - log(170) (sentiment.ensemble.length_feature) for features logits_x_length."""
+    with s = log(words) - log(170) (sentiment.ensemble.length_feature) for features logits_x_length;
+    texts of at most short_words words take short_member's P instead (sentiment.ensemble.route_short)."""
 
     model_config = ConfigDict(extra="forbid")
     kind: Literal["stacked_logit"]
     features: Literal["logits", "logits_x_length"] = "logits"
     members: list[Member] = Field(min_length=1)
     intercept: float
+    short_words: int = Field(0, ge=0)
+    short_member: str | None = None
+
+    @model_validator(mode="after")
+    def _short_member(self):
+        if self.short_words and self.short_member not in [m.name for m in self.members]:
+            raise ValueError(f"short_member {self.short_member!r} is not one of the members")
+        return self
 
 
 def _read_json(path: Path, schema: type[BaseModel]):
@@ -205,7 +214,8 @@ class Predictor:
                       "features": self.spec.features,
                       "members": [{"name": m.name, "coef": m.coef, "length_coef": m.length_coef, "model": p.info()}
                                   for m, p in zip(self.spec.members, self.members)],
-                      "intercept": self.spec.intercept}
+                      "intercept": self.spec.intercept,
+                      "short_words": self.spec.short_words, "short_member": self.spec.short_member}
 
     def _load_transformer(self, max_length, truncation, precision, threads) -> None:
         import torch
@@ -294,12 +304,12 @@ class Predictor:
         if self.kind == "ensemble":
             import numpy as np
 
-            from .ensemble import length_feature, logit  # the stacker's own transforms
+            from .ensemble import length_feature, logit, route_short  # the stacker's own transforms
 
             s = length_feature(cleaned) if self.spec.features == "logits_x_length" else 0.0
-            z = self.spec.intercept + sum((m.coef + m.length_coef * s) * logit(p._proba(cleaned))
-                                          for m, p in zip(self.spec.members, self.members))
-            return 1 / (1 + np.exp(-z))
+            zs = {m.name: logit(p._proba(cleaned)) for m, p in zip(self.spec.members, self.members)}
+            z = self.spec.intercept + sum((m.coef + m.length_coef * s) * zs[m.name] for m in self.spec.members)
+            return route_short(1 / (1 + np.exp(-z)), zs.get(self.spec.short_member), cleaned, self.spec.short_words)
         from .inference import batched_forward, encode, logits_forward, softmax
 
         texts = [cut(t, self.max_length, self.truncation) for t in cleaned]

@@ -107,6 +107,8 @@ def summary_markdown(tables: dict[str, pd.DataFrame], best: str, pvalues: dict, 
                 f"Features: `{s.get('features', 'logits')}` (chosen on validation and the sentence set's "
                 f"selection half: `metrics/selection/ensemble.json`).\n\n"
                 f"{head}\n{rows}\n| (intercept) | {s['intercept']:+.3f} |" + (" |" if lc else "") + "\n\n"
+                + (f"Texts of at most {s['short_words']} words take `{s['short_member']}`'s answer instead (the "
+                   "short-text route, chosen with the features).\n\n" if s.get("short_words") else "") +
                 f"C = {s['C']} (chosen by {s['cv_folds']}-fold CV log loss on validation); nested-CV validation "
                 f"accuracy {s['nested_cv_accuracy']:.4f}.\n")
     return out
