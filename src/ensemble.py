@@ -4,8 +4,7 @@ Fits on the members' predictions files only (val rows to fit, test rows to trans
 the candidates in params (`ensemble.features` x `ensemble.short_words`, the short-text route),
 it keeps the one whose worst score over IMDB validation (nested CV) and each source of the
 sentence set's selection half is highest: for that, the members (served from their model
-files) score the selection half. Writes its
-own predictions under the contract, the stacker (models/ensemble) and the selection record
+files) score the selection half. Writes its own predictions under the contract, the stacker (models/ensemble) and the selection record
 (metrics/selection/ensemble.json).
 """
 
@@ -27,8 +26,8 @@ def main() -> None:
     import numpy as np
     import pandas as pd
 
-    from sentiment.ensemble import (choose_stacker, fit_stacker, logit, member_features, route_candidates,
-                                    route_short, stack_features, stacker_spec)
+    from sentiment.ensemble import (candidates_by_features, choose_stacker, fit_stacker, logit, member_features,
+                                    route_candidates, route_short, stack_features, stacker_spec)
     from sentiment.io import (atomic_path, make_predictions, read_predictions, write_json, write_predictions,
                               write_stage_log)
     from sentiment.robustness import load_sentences, model_scorer, split_halves
@@ -86,11 +85,7 @@ def main() -> None:
     with atomic_path(MODEL_DIR) as tmp:
         tmp.mkdir()
         write_json(spec, tmp / "ensemble.json")
-    by_features = {}  # {features: {short_words: scores}}: nested keys that `dvc metrics diff` can flatten
-    for c in candidates:
-        by_features.setdefault(c["features"], {})[str(c["short_words"])] = {
-            k: v for k, v in c.items() if k not in ("features", "short_words")}
-    write_json({**stacker, "candidates": by_features}, "metrics/selection/ensemble.json")
+    write_json({**stacker, "candidates": candidates_by_features(candidates)}, "metrics/selection/ensemble.json")
     write_stage_log("ensemble", seconds)
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from sentiment import DataError
 from sentiment.ensemble import (choose_stacker, fit_stacker, logit, member_features, route_candidates, route_short,
-                                stack_features, stacker_spec)
+                                stack_features, stacker_spec, candidates_by_features)
 from sentiment.io import make_predictions
 
 
@@ -125,8 +125,10 @@ def test_route_is_chosen_where_the_stacker_fails_short_texts():
     spec = stacker_spec(model, ["long", "short"], {"long": "baseline", "short": "finetune"}, "logits", 32, "short")
     assert (spec["short_words"], spec["short_member"]) == (32, "short")
     assert "short_words" not in stacker_spec(model, ["long", "short"], {"long": "baseline", "short": "finetune"})
-    with pytest.raises(ValueError, match="short_member 'gone'"):
-        stacker_spec(model, ["long", "short"], {"long": "baseline", "short": "finetune"}, "logits", 32, "gone")
+    grouped = candidates_by_features(cands)  # the selection record's layout
+    assert list(grouped) == ["logits"] and list(grouped["logits"]) == ["0", "32"]
+    assert grouped["logits"]["32"]["nested_cv_accuracy"] == on["nested_cv_accuracy"]
+    assert "short_words" not in grouped["logits"]["32"]
 
 
 def test_length_features_let_weights_change_with_length(setup):

@@ -309,6 +309,17 @@ def test_length_aware_ensemble_matches_the_stacker(baseline, tmp_path, monkeypat
     got = Predictor(tmp_path / "ens").predict_proba(texts)
     assert got == pytest.approx(want.tolist(), abs=1e-9)
     assert Predictor(tmp_path / "ens").info()["short_words"] == 5
+    # routed texts are scored by the short-text member alone: the other members never see them
+    two = {**routed, "members": [{**routed["members"][0], "name": "long"}, {**routed["members"][0], "name": "short"}],
+           "short_member": "short"}
+    (tmp_path / "ens" / "ensemble.json").write_text(json.dumps(two))
+    pred = Predictor(tmp_path / "ens")
+    seen = []
+    real = pred.members[0]._proba
+    pred.members[0]._proba = lambda texts: seen.extend(texts) or real(texts)
+    assert pred.predict_proba(texts[:3]) == pytest.approx(want[:3].tolist(), abs=1e-9) and seen == []
+    pred.predict_proba(texts)
+    assert seen == [texts[3].strip()]  # the long text only (as cleaned)
     routed["short_member"] = "vader"
     (tmp_path / "ens" / "ensemble.json").write_text(json.dumps(routed))
     with pytest.raises(PredictorError, match="short_member 'vader' is not one of the members"):

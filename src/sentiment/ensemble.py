@@ -69,7 +69,12 @@ def route_short(prob: np.ndarray, member_logit: np.ndarray, texts: Sequence[str]
     if short_words <= 0:
         return prob
     member_prob = 1 / (1 + np.exp(-np.asarray(member_logit, dtype="float64")))
-    return np.where(word_counts(texts) <= short_words, member_prob, prob)
+    return np.where(routed(texts, short_words), member_prob, prob)
+
+
+def routed(texts: Sequence[str], short_words: int) -> np.ndarray:
+    """True for the texts that route_short hands to the short-text member."""
+    return word_counts(texts) <= short_words if short_words > 0 else np.zeros(len(texts), dtype=bool)
 
 
 def stack_features(Z: np.ndarray, texts: Sequence[str], features: str) -> np.ndarray:
@@ -174,8 +179,16 @@ def stacker_spec(model: LogisticRegression, members: list[str], stages: dict[str
             m["length_coef"] = float(coef[n + i])
         out.append(m)
     spec = {"kind": "stacked_logit", "features": features, "members": out, "intercept": float(model.intercept_[0])}
-    if short_words > 0:
-        if short_member not in members:
-            raise ValueError(f"short_member {short_member!r} is not a member ({members})")
+    if short_words > 0:  # short_member is a member: checked in params (config) and on load (EnsembleSpec)
         spec.update(short_words=int(short_words), short_member=short_member)
     return spec
+
+
+def candidates_by_features(candidates: list[dict]) -> dict:
+    """route_candidates' rows as {features: {short_words: scores}}: nested keys that
+    `dvc metrics diff` flattens into one line per candidate and score."""
+    out = {}
+    for c in candidates:
+        out.setdefault(c["features"], {})[str(c["short_words"])] = {
+            k: v for k, v in c.items() if k not in ("features", "short_words")}
+    return out

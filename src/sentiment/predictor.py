@@ -304,12 +304,21 @@ class Predictor:
         if self.kind == "ensemble":
             import numpy as np
 
-            from .ensemble import length_feature, logit, route_short  # the stacker's own transforms
+            from .ensemble import length_feature, logit, route_short, routed  # the stacker's own transforms
 
-            s = length_feature(cleaned) if self.spec.features == "logits_x_length" else 0.0
-            zs = {m.name: logit(p._proba(cleaned)) for m, p in zip(self.spec.members, self.members)}
-            z = self.spec.intercept + sum((m.coef + m.length_coef * s) * zs[m.name] for m in self.spec.members)
-            return route_short(1 / (1 + np.exp(-z)), zs.get(self.spec.short_member), cleaned, self.spec.short_words)
+            # Routed (short) texts need only the short-text member; the others, every member.
+            short = routed(cleaned, self.spec.short_words)
+            prob, member_logit = np.zeros(len(cleaned)), np.zeros(len(cleaned))
+            long_texts = [t for t, r in zip(cleaned, short) if not r]
+            if long_texts:
+                s = length_feature(long_texts) if self.spec.features == "logits_x_length" else 0.0
+                zs = {m.name: logit(p._proba(long_texts)) for m, p in zip(self.spec.members, self.members)}
+                z = self.spec.intercept + sum((m.coef + m.length_coef * s) * zs[m.name] for m in self.spec.members)
+                prob[~short] = 1 / (1 + np.exp(-z))
+            if short.any():
+                member = self.members[[m.name for m in self.spec.members].index(self.spec.short_member)]
+                member_logit[short] = logit(member._proba([t for t, r in zip(cleaned, short) if r]))
+            return route_short(prob, member_logit, cleaned, self.spec.short_words)
         from .inference import batched_forward, encode, logits_forward, softmax
 
         texts = [cut(t, self.max_length, self.truncation) for t in cleaned]
