@@ -22,6 +22,7 @@ import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
 from sentiment import THRESHOLD  # noqa: E402
+from sentiment.metrics import compute_metrics  # noqa: E402
 from sentiment.predictor import Predictor  # noqa: E402
 from sentiment.runtime import cpu_isa  # noqa: E402
 
@@ -51,7 +52,7 @@ def main() -> None:
     torch.backends.quantized.engine = a.engine
     pred.model = torch.ao.quantization.quantize_dynamic(pred.model, {torch.nn.Linear}, dtype=torch.qint8)
     int8, int8_rate = score(pred, texts)
-    acc = lambda p: float(np.mean((p >= THRESHOLD) == y))  # noqa: E731
+    acc = lambda p: compute_metrics(y, (p >= THRESHOLD).astype(int), p)["accuracy"]  # noqa: E731
     print(f"fp32: accuracy {acc(fp32):.4f}, {fp32_rate:.1f} reviews/s")
     print(f"int8 dynamic ({a.engine}): accuracy {acc(int8):.4f}, {int8_rate:.1f} reviews/s = "
           f"{int8_rate / fp32_rate:.2f}x; same label as fp32 for {np.mean((fp32 >= THRESHOLD) == (int8 >= THRESHOLD)):.4f}, "
