@@ -27,7 +27,7 @@ def main() -> None:
     p = load_params()  # validate before the heavy imports
     import pandas as pd
 
-    from sentiment.data import stratified_subsample, with_crops
+    from sentiment.data import negation_pairs, stratified_subsample, with_crops
     from sentiment.finetune import fingerprint, finish_checkpoints, is_main_process, predict_proba, train
     from sentiment.inference import hub_id
     from sentiment.io import atomic_path, make_predictions, write_json, write_predictions, write_stage_log
@@ -35,6 +35,9 @@ def main() -> None:
     hp = {k: getattr(p, k) for k in FINETUNE_KEYS}
     reviews = stratified_subsample(pd.read_parquet(f"{DATA}/train.parquet"), p.train_size, p.seed)
     train_df = with_crops(reviews, p.augment_crops, p.crop_max_sentences, p.seed)  # short-text robustness
+    pairs = negation_pairs(reviews, p.augment_negations, p.seed)  # "not bad" is not negative
+    train_df = pd.concat([train_df[["uid", "label", "text"]], pairs], ignore_index=True)
+    n_crops = len(train_df) - len(reviews) - len(pairs)
     val = pd.read_parquet(f"{DATA}/val.parquet")
     val_during = stratified_subsample(val, p.eval_size, p.seed)
     fp = fingerprint(hp, f"{DATA}/train.parquet", f"{DATA}/val.parquet")
@@ -62,11 +65,12 @@ def main() -> None:
         write_json({"max_length": p.max_length, "truncation": p.truncation, **rt, "labels": list(LABELS),
                     "threshold": THRESHOLD, "cleaning": "sentiment.data.clean_text",
                     "base_model": hub_id(p.model_name), "n_train": len(reviews),
-                    "n_crops": len(train_df) - len(reviews)}, tmp / "inference.json")
+                    "n_crops": n_crops, "n_negation_pairs": len(pairs) // 2}, tmp / "inference.json")
     write_predictions(frames, PRED, meta={"runtime": rt})
     with atomic_path(LIVE_DIR) as tmp:  # the curves of this run (a resumed run's included)
         shutil.copytree(CKPT_DIR / "dvclive", tmp)
-    write_stage_log("finetune", seconds, runtime=rt, n_train=len(reviews), n_crops=len(train_df) - len(reviews))
+    write_stage_log("finetune", seconds, runtime=rt, n_train=len(reviews), n_crops=n_crops,
+                    n_negation_pairs=len(pairs) // 2)
     finish_checkpoints(CKPT_DIR)
 
 

@@ -130,3 +130,68 @@ def test_sentence_crops_are_short_labelled_windows_and_seeded():
     c = sentence_crops(odd, 20.0, 1, seed=3)
     assert c.text.str.split().str.len().between(MIN_CROP_WORDS, MAX_CROP_WORDS).all()
     assert with_crops(reviews, 0.0, 2, 1) is reviews and len(with_crops(reviews, 0.5, 2, 1)) == 75
+
+
+LEX = {"terrible": -2.5, "great": 3.1, "fine": 0.8, "boring": -1.3, "dull": -1.7, "love": 3.2}
+
+
+def test_negatable_takes_only_clean_one_word_cases():
+    from sentiment.data import negatable
+
+    assert negatable("The acting was terrible.", 0, LEX).group(3) == "terrible"
+    assert negatable("The songs are really great!", 1, LEX).group(3) == "great"
+    assert negatable("The acting was terrible.", 1, LEX) is None  # adjective disagrees with the label
+    assert negatable("The acting was not terrible.", 1, LEX) is None  # already negated
+    assert negatable("The acting wasn't great at all.", 0, LEX) is None
+    assert negatable("The acting was fine today.", 1, LEX) is None  # too weak to flip
+    assert negatable("The acting was great, I love it.", 1, LEX) is None  # a second sentiment word
+    assert negatable("Great.", 1, LEX) is None  # too short
+    assert negatable("The plot " + "and more " * 15 + "was dull.", 0, LEX) is None  # too long
+
+
+def test_negate_inserts_not_or_contracts():
+    from sentiment.data import negatable, negate
+
+    s = "The plot was really dull."
+    m = negatable(s, 0, LEX)
+    assert negate(s, m, contracted=False) == "The plot was not really dull."
+    assert negate(s, m, contracted=True) == "The plot wasn't really dull."
+    s = "Was great fun, truly."
+    assert negate(s, negatable(s, 1, LEX), contracted=True) == "Wasn't great fun, truly."
+    s = "They were great in it."
+    assert negate(s, negatable(s, 1, LEX), contracted=False) == "They were not great in it."
+
+
+def test_negation_pairs_flip_the_label_of_the_negated_sentence_and_are_seeded():
+    from sentiment.data import NEGATION, negation_pairs
+
+    reviews = pd.DataFrame({
+        "uid": [f"r{i}" for i in range(40)],
+        "label": [i % 2 for i in range(40)],
+        "text": [("Some words here. The story was great. The end." if i % 2 else
+                  "Some words here. The story was terrible. The end.") if i % 4 < 2 else
+                 "Nothing to negate in this review at all." for i in range(40)],
+    })
+    pairs = negation_pairs(reviews, 0.25, seed=3, lexicon=LEX)
+    assert len(pairs) == 2 * 10 and pairs.uid.is_unique
+    first, second = pairs.iloc[::2].reset_index(drop=True), pairs.iloc[1::2].reset_index(drop=True)
+    src = first.uid.str.split("#").str[0]
+    assert src.is_unique  # at most one pair per review
+    assert (first.label.values == reviews.set_index("uid").label[src].values).all()
+    assert (second.label == 1 - first.label).all()
+    assert not first.text.str.contains(NEGATION).any() and second.text.str.contains(NEGATION).all()
+    assert pairs.equals(negation_pairs(reviews, 0.25, seed=3, lexicon=LEX))
+    # asking for more pairs than reviews with a negatable sentence gives what there is
+    assert len(negation_pairs(reviews, 1.0, seed=3, lexicon=LEX)) == 2 * 20
+    assert negation_pairs(reviews, 0.0, seed=3, lexicon=LEX).empty
+
+
+def test_negation_pairs_use_the_vader_lexicon_by_default():
+    from sentiment.data import negation_pairs
+
+    reviews = pd.DataFrame({"uid": ["a", "b"], "label": [0, 1],
+                            "text": ["The movie was awful.", "The cast was wonderful."]})
+    pairs = negation_pairs(reviews, 1.0, seed=0)
+    assert sorted(pairs.text) == sorted(["The movie was awful.", "The cast was wonderful.",
+                                          *[t for t in pairs.text if "n't" in t or " not " in t]])
+    assert len(pairs) == 4

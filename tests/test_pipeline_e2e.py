@@ -63,7 +63,7 @@ def small_params(params: dict) -> dict:
     params["baseline"].update(augment_crops=0.5)  # the augmented path runs too
     # a tiny random BERT stands in for the pretrained encoder (same Auto* loading path)
     params.update(model_name="tiny-model", train_size=96, eval_size=32, max_length=64, num_train_epochs=1,
-                  learning_rate=1e-3, per_device_train_batch_size=16, augment_crops=0.5)
+                  learning_rate=1e-3, per_device_train_batch_size=16, augment_crops=0.5, augment_negations=0.5)
     return params
 
 
@@ -108,6 +108,7 @@ def test_repro_writes_val_and_test_metrics_for_every_model(repo):
     assert json.loads((repo / "metrics/models/ensemble.json").read_text())["runtime"] == ft["runtime"]
     info = json.loads((repo / "models/finetuned/inference.json").read_text())
     assert info["precision"] == ft["runtime"]["precision"] and info["max_length"] == 64
+    assert info["n_crops"] == 48 and 0 < info["n_negation_pairs"] <= 48  # both augmentations ran
     # every choice is on record: grids scored on validation, the stacker's CV
     sel = json.loads((repo / "metrics/selection/baseline.json").read_text())
     assert set(sel) == {"tfidf_lr", "nbsvm"} and len(sel["nbsvm"]["val_accuracy"]) == 16  # min_df x ngram_max x tf x C

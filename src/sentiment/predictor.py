@@ -93,6 +93,7 @@ class InferenceSettings(BaseModel):
     base_model: str | None = None
     n_train: int | None = None
     n_crops: int | None = None
+    n_negation_pairs: int | None = None
 
 
 class Member(BaseModel):
@@ -209,6 +210,8 @@ class Predictor:
                 self.members.append(Predictor(m.path, **member_kwargs))
             except PredictorError as e:
                 raise PredictorError(f"{spec_file}: member {m.name!r}: {e}") from None
+        names = [m.name for m in self.spec.members]
+        self._short = self.members[names.index(self.spec.short_member)] if self.spec.short_words else None
         ids = "".join(p._info["sha256"] for p in self.members)
         self._info = {"sha256": hashlib.sha256(spec_file.read_bytes() + ids.encode()).hexdigest()[:12],
                       "features": self.spec.features,
@@ -316,8 +319,7 @@ class Predictor:
                 z = self.spec.intercept + sum((m.coef + m.length_coef * s) * zs[m.name] for m in self.spec.members)
                 prob[~short] = 1 / (1 + np.exp(-z))
             if short.any():
-                member = self.members[[m.name for m in self.spec.members].index(self.spec.short_member)]
-                member_logit[short] = logit(member._proba([t for t, r in zip(cleaned, short) if r]))
+                member_logit[short] = logit(self._short._proba([t for t, r in zip(cleaned, short) if r]))
             return route_short(prob, member_logit, cleaned, self.spec.short_words)
         from .inference import batched_forward, encode, logits_forward, softmax
 
