@@ -34,15 +34,16 @@ def experiments(cwd: str = ".") -> list[dict]:
     return rows
 
 
-def workspace() -> dict:
-    """The committed default run, as one more row."""
+def workspace(root: str = ".", name: str = "workspace") -> dict:
+    """The default run in a checkout (this one, or another one's run of another commit), as one more row."""
     from pathlib import Path
 
     import yaml
 
-    metrics = {str(p): flatten(json.loads(p.read_text()))
-               for p in [*Path("metrics/models").glob("*.json"), *Path("metrics/robustness").glob("*.json")]}
-    return {"name": "workspace", "params": flatten(yaml.safe_load(open("params.yaml"))), "metrics": metrics}
+    r = Path(root)
+    metrics = {str(p.relative_to(r)): flatten(json.loads(p.read_text()))
+               for p in [*(r / "metrics/models").glob("*.json"), *(r / "metrics/robustness").glob("*.json")]}
+    return {"name": name, "params": flatten(yaml.safe_load(open(r / "params.yaml"))), "metrics": metrics}
 
 
 def committed(rev: str) -> dict:

@@ -4,8 +4,8 @@ Fits on the members' predictions files only (val rows to fit, test rows to trans
 the candidates in params (`ensemble.features` x `ensemble.short_words`, the short-text route),
 it keeps the one whose worst score over IMDB validation (nested CV) and each source of the
 sentence set's selection half is highest: for that, the members (served from their model
-files) score the selection half. Writes its own predictions under the contract, the stacker (models/ensemble) and the selection record
-(metrics/selection/ensemble.json).
+files) score the selection half. Writes its own predictions under the contract, the stacker
+(models/ensemble) and the selection record (metrics/selection/ensemble.json).
 """
 
 import logging

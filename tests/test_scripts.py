@@ -53,11 +53,12 @@ def test_augment_table_reads_validation_and_the_selection_half_only():
 
     dom = {f"finetuned.{half}.{s}.accuracy": (0.9 if half == "selection" else 0.1) for half in ("selection", "report")
            for s in ("amazon", "imdb", "yelp")}
+    beh = {"finetuned.negated positive -> negative": 0.25, "finetuned.negated negative -> not negative": 1.0}
     rows = [{"name": "crops", "params": {"augment_crops": 1.0, "crop_max_sentences": 1},
              "metrics": {"metrics/models/finetuned.json": {"val.accuracy": 0.895},
-                         "metrics/robustness/domains.json": dom}}]
+                         "metrics/robustness/domains.json": dom, "metrics/robustness/behaviour.json": beh}}]
     md = augment_table.table(rows, ["finetuned"])
-    assert "| crops | 1.0 | 1 | None | None | 0.8950 | 0.900 | 0.900 | 0.900 | 0.900 |" in md
+    assert "| crops | 1.0 | 1 | None | None | None | 0.8950 | 0.900 | 0.900 | 0.900 | 0.900 | 0.250 | 1.000 |" in md
     assert "0.100" not in md  # the report half never enters a choice
 
 
@@ -111,3 +112,27 @@ def test_bench_finetune_runs_the_stage_code_path(tmp_path, tiny):
     df = fake_split(8, 0)
     a = bench_finetune.Args(model_name=str(tiny), max_length=32, reviews=8, steps=1, batch_size=4, precision="fp32")
     assert bench_finetune.project_run(a, df, tmp_path) > 0
+
+
+def test_workspace_row_from_another_checkout(tmp_path):
+    import exp_table
+
+    (tmp_path / "metrics/models").mkdir(parents=True)
+    (tmp_path / "metrics/models/finetuned.json").write_text('{"val": {"accuracy": 0.89}}')
+    (tmp_path / "params.yaml").write_text("augment_negations: 0.0\n")
+    row = exp_table.workspace(tmp_path, "off")
+    assert row == {"name": "off", "params": {"augment_negations": 0.0},
+                   "metrics": {"metrics/models/finetuned.json": {"val.accuracy": 0.89}}}
+
+
+def test_negation_forms_tells_the_augmented_form_from_the_others():
+    from negation_forms import AUGMENTED_FORM
+
+    from sentiment.behaviour import NEGATED
+    from sentiment.data import negatable, negate
+
+    seen = {t for t in NEGATED if AUGMENTED_FORM.search(t.format(n="plot", a="dull"))}
+    assert seen == {"The {n} was not {a}.", "This {n} is not {a}.", "The {n} wasn't {a}.", "The {n} is not {a} at all."}
+    s = "The plot was dull."  # what the fine-tune's negation pairs look like is the augmented form
+    m = negatable(s, 0, {"dull": -1.7})
+    assert all(AUGMENTED_FORM.search(negate(s, m, c)) for c in (False, True))

@@ -191,7 +191,7 @@ class Params(_Section):
     augment_crops: float = Field(0.0, ge=0, le=4, description="sentence-window crops of the training reviews "
                                  "added per review, labelled like it (0: none)")
     crop_max_sentences: int = Field(2, ge=1, le=10, description="a crop is 1..this many consecutive sentences")
-    augment_negations: float = Field(0.1, ge=0, le=1, description="negation contrast pairs added per training "
+    augment_negations: float = Field(0.0, ge=0, le=1, description="negation contrast pairs added per training "
                                      "review, at most one each (sentiment.data.negation_pairs; 0: none)")
 
     @field_validator("warmup_steps")
