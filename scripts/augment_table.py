@@ -7,6 +7,10 @@ on the sentence set without costing more than 0.3 points of IMDB validation accu
     python scripts/augment_table.py --names crops-1x1 baseline-crops-1x2 --out metrics/selection/augmentation.md
 A default run made in another checkout (say, of the commit before a new param) is a row too:
     --dirs "off (ce3ff9f)=../run-off"
+What metrics/selection/negation_pairs.md was written with (the second run: commit f7fe3f2, whose default was 0.1):
+    python scripts/augment_table.py --dirs "f7fe3f2: augment_negations=0.1=../run" --models finetuned ensemble \
+        --title "Negation contrast pairs (augment_negations) on IMDB validation and the sentence set's selection half" \
+        --out metrics/selection/negation_pairs.md
 """
 
 import argparse
@@ -43,13 +47,16 @@ def main() -> None:
     ap.add_argument("--dirs", nargs="*", default=[], metavar="NAME=PATH",
                     help="default runs in other checkouts (their params.yaml and metrics/), as rows")
     ap.add_argument("--out", required=True, help="markdown file to write")
+    ap.add_argument("--title", default="Training augmentation, chosen on IMDB validation and the sentence set's "
+                    "selection half")
     a = ap.parse_args()
     rows = [workspace()] + [workspace(path, name) for name, path in (d.rsplit("=", 1) for d in a.dirs)] + \
         [r for r in experiments() if r["name"] in a.names]
-    text = ("# Training augmentation, chosen on IMDB validation and the sentence set's selection half\n\n"
-            "(`scripts/sweep_augment.sh`: DVC queue experiments against the workspace's default run; 500 "
-            "selection-half sentences per source, about ±2.7 points at 95%. Rule: on by default only where the "
-            "sentence set gains without costing more than 0.3 points of IMDB validation accuracy.)\n\n" + table(rows, a.models))
+    text = (f"# {a.title}\n\n"
+            "(Rows: the workspace's default run, DVC queue experiments against it (`scripts/sweep_augment.sh`) and "
+            "default runs in other checkouts (`--dirs`); 500 selection-half sentences per source, about ±2.7 points "
+            "at 95%. Rule: on by default only where the sentence set gains without costing more than 0.3 points of "
+            "IMDB validation accuracy.)\n\n" + table(rows, a.models))
     open(a.out, "w").write(text)
     print(text)
 

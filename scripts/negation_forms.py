@@ -4,7 +4,7 @@ dull.": copula + not + adjective), or another one ("I don't think the plot is du
 not call the plot dull.", "It was not a dull plot.")? A model that only learned the augmented
 form fails the others. Same cases as the robustness stage (robustness.cases_per_test, seed).
 
-    python scripts/negation_forms.py --run "augment_negations=0.1=." --run "off=../run-off" \
+    python scripts/negation_forms.py --run "off (default)=." --run "f7fe3f2: augment_negations=0.1=../run" \
         --out metrics/selection/negation_forms.md
 
 Each --run is NAME=CHECKOUT: a checkout whose models/ a default run wrote (paths in the
