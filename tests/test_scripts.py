@@ -136,3 +136,18 @@ def test_negation_forms_tells_the_augmented_form_from_the_others():
     s = "The plot was dull."  # what the fine-tune's negation pairs look like is the augmented form
     m = negatable(s, 0, {"dull": -1.7})
     assert all(AUGMENTED_FORM.search(negate(s, m, c)) for c in (False, True))
+
+
+def test_predict_length_scores_each_length(tiny_bert, tmp_path):
+    import json
+    import shutil
+
+    from conftest import fake_split
+    from predict_length import scores
+
+    model = tmp_path / "m"  # a fine-tuned model folder: weights, tokenizer and inference.json
+    shutil.copytree(tiny_bert, model)
+    (model / "inference.json").write_text(json.dumps({"max_length": 32, "truncation": "head_tail"}))
+    rows = scores(model, fake_split(40, 0), [16, 64], batch_size=8)
+    assert [r["max_length"] for r in rows] == [16, 64]
+    assert all(0 <= r["accuracy"] <= 1 and 0.0 <= r["roc_auc"] <= 1 and r["log_loss"] > 0 for r in rows)
