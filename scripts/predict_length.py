@@ -29,8 +29,8 @@ def scores(model_dir: Path, df: pd.DataFrame, lengths: list[int], batch_size: in
     rows = []
     for n in lengths:
         t = time.perf_counter()
-        prob = predict_proba(model, tok, df.text.tolist(), n, info["truncation"], batch_size,
-                             info.get("precision") or "auto", progress=False)
+        # precision "auto", as predict/serve do: inference.json records training's, not a setting to reuse
+        prob = predict_proba(model, tok, df.text.tolist(), n, info["truncation"], batch_size, "auto", progress=False)
         took = time.perf_counter() - t
         m = compute_metrics(df.label.to_numpy(), (prob >= THRESHOLD).astype(int), prob)
         rows.append({"max_length": n, "seconds": round(took, 1),

@@ -191,7 +191,8 @@ def test_negation_pairs_use_the_vader_lexicon_by_default():
 
     reviews = pd.DataFrame({"uid": ["a", "b"], "label": [0, 1],
                             "text": ["The movie was awful.", "The cast was wonderful."]})
-    pairs = negation_pairs(reviews, 1.0, seed=0)
-    assert sorted(pairs.text) == sorted(["The movie was awful.", "The cast was wonderful.",
-                                          *[t for t in pairs.text if "n't" in t or " not " in t]])
-    assert len(pairs) == 4
+    pairs = negation_pairs(reviews, 1.0, seed=0)  # VADER: awful -2.0, wonderful 2.7
+    assert set(pairs.text.iloc[::2]) == {"The movie was awful.", "The cast was wonderful."}
+    negated = {"The movie was not awful.", "The movie wasn't awful.", "The cast was not wonderful.",
+               "The cast wasn't wonderful."}
+    assert set(pairs.text.iloc[1::2]) <= negated and len(pairs) == 4

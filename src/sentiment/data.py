@@ -287,7 +287,7 @@ _COPULA = re.compile(r"\b(is|was|are|were)\s+((?:very|really|so|quite|pretty|tru
 NEGATION = re.compile(r"\b(?:not|no|never|nothing|none|nobody|nowhere|hardly|barely|neither|nor|without|cannot)\b"
                       r"|n't\b", re.I)
 _CONTRACTED = {"is": "isn't", "was": "wasn't", "are": "aren't", "were": "weren't"}
-NEGATION_MIN_VALENCE = 1.5  # |VADER valence| of the adjective: "terrible" -2.5, "good" 1.9, "fine" 0.8 (too weak)
+NEGATION_MIN_VALENCE = 1.5  # |VADER valence| of the adjective: "terrible" -2.1, "good" 1.9, "fine" 0.8 (too weak)
 NEGATION_MAX_WORDS = 25
 
 
