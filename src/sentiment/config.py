@@ -181,7 +181,7 @@ class Params(_Section):
     seed: int = 42
     max_length: int = Field(128, gt=2, description="tokens per review, special tokens included")
     truncation: Truncation = Field("head_tail", description="head: first tokens; head_tail: first and last")
-    train_size: Optional[int] = Field(16000, gt=0, description="stratified train subset for CPU budgets (null: all)")
+    train_size: Optional[int] = Field(20000, gt=0, description="stratified train subset for CPU budgets (null: all)")
     eval_size: Optional[int] = Field(1000, gt=0, description="validation subset evaluated during training")
     evals_per_epoch: int = Field(2, ge=1)
     attention_dropout: float = Field(0.0, ge=0, lt=1, description="0 keeps PyTorch's fast fused attention on CPU")
