@@ -19,9 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from sentiment import THRESHOLD
-from sentiment.behaviour import NEG_ADJ, POS_ADJ, build_suite
+from sentiment.behaviour import NEG_ADJ, POS_ADJ, build_suite, failures
 from sentiment.config import load_params
 from sentiment.data import NEGATION, check_texts
+from sentiment.metrics import compute_metrics
 from sentiment.predictor import Predictor
 from sentiment.robustness import load_sentences, split_halves
 
@@ -31,13 +32,15 @@ AUGMENTED_FORM = re.compile(r"\b(?:(?:is|was|are|were) not|isn't|wasn't|aren't|w
                             % "|".join(POS_ADJ + NEG_ADJ))
 
 
-def failure_rates(model_dir: Path, tests) -> dict[str, dict[str, tuple[float, int]]]:
-    """{test: {form: (failure rate, cases)}} for the model at model_dir."""
-    model = Predictor(model_dir)
+def prob_positive(model: Predictor, texts) -> np.ndarray:
+    return np.array([x.prob_positive for x in model.predict_cleaned(check_texts(texts))])
+
+
+def failure_rates(model: Predictor, tests) -> dict[str, dict[str, tuple[float, int]]]:
+    """{test: {form: (failure rate, cases)}} for one model; failures by the robustness stage's rule."""
     out = {}
     for t in tests:
-        p = np.array([x.prob_positive for x in model.predict_cleaned(check_texts(t.texts))])
-        fail = (p >= THRESHOLD) != (np.array(t.expected) == 1) if t.expected[0] != -1 else p < THRESHOLD
+        fail = failures(t, prob_positive(model, t.texts), None, 0.0)  # MFT tests: no tolerance applies
         seen = np.array([bool(AUGMENTED_FORM.search(s)) for s in t.texts])
         out[t.name] = {form: (float(fail[m].mean()), int(m.sum())) for form, m in
                        (("augmented form", seen), ("other forms", ~seen), ("all", np.ones_like(seen)))}
@@ -50,9 +53,9 @@ def negated_sentences(p) -> "pd.DataFrame":
     return df[(df.half == "selection") & df.text.str.contains(NEGATION)]
 
 
-def accuracy(model_dir: Path, sents) -> float:
-    p = np.array([x.prob_positive for x in Predictor(model_dir).predict_cleaned(sents.text.tolist())])
-    return float(((p >= THRESHOLD) == (sents.label.to_numpy() == 1)).mean())
+def accuracy(model: Predictor, sents) -> float:
+    p = prob_positive(model, sents.text.tolist())
+    return compute_metrics(sents.label.to_numpy(), (p >= THRESHOLD).astype(int), p)["accuracy"]
 
 
 def main() -> None:
@@ -75,13 +78,16 @@ def main() -> None:
             f"half: {len(sents)} of them, accuracy:", "", "| run | " + " | ".join(a.models) + " |",
             "|---|" + "---|" * len(a.models)]
     for run in a.run:
-        name, path = run.split("=", 1) if run.count("=") == 1 else run.rsplit("=", 1)
+        name, path = run.rsplit("=", 1)  # a name may hold "=", a path does not
         os.chdir(here / path)
+        acc = []
         for m in a.models:
-            for test, forms in failure_rates(Path("models") / m, tests).items():
+            model = Predictor(Path("models") / m)  # loaded once for both tables
+            for test, forms in failure_rates(model, tests).items():
                 cells = [f"{r:.3f} ({n})" for r, n in forms.values()]
                 lines.append(f"| {name} | {m} | {test} | " + " | ".join(cells) + " |")
-        real.append(f"| {name} | " + " | ".join(f"{accuracy(Path('models') / m, sents):.3f}" for m in a.models) + " |")
+            acc.append(accuracy(model, sents))
+        real.append(f"| {name} | " + " | ".join(f"{x:.3f}" for x in acc) + " |")
         os.chdir(here)
     lines += real
     text = "\n".join(lines) + "\n"
