@@ -151,3 +151,24 @@ def test_predict_length_scores_each_length(tiny_bert, tmp_path):
     rows = scores(model, fake_split(40, 0), [16, 64], batch_size=8)
     assert [r["max_length"] for r in rows] == [16, 64]
     assert all(0 <= r["accuracy"] <= 1 and 0.0 <= r["roc_auc"] <= 1 and r["log_loss"] > 0 for r in rows)
+
+
+def test_nbsvm_variants_count_ratio_and_nb_score():
+    import numpy as np
+    import scipy.sparse as sp
+    from nbsvm_variants import NBSVMVariant
+
+    from sentiment.baseline import NBSVMClassifier
+
+    X = sp.csr_array(np.array([[2, 0, 1], [0, 1, 0], [1, 1, 0], [0, 3, 0]], dtype=float))
+    y = np.array([1, 0, 1, 0])
+    stage = NBSVMClassifier(C=10.0, random_state=0).fit(X, y)
+    same = NBSVMVariant(C=10.0, random_state=0).fit(X, y)  # defaults: the stage's estimator
+    np.testing.assert_allclose(same.predict_proba(X), stage.predict_proba(X))
+    count = NBSVMVariant(C=10.0, random_state=0, ratio="count").fit(X, y)
+    p, q = 1 + np.array([3, 1, 1]), 1 + np.array([0, 4, 0])  # raw counts, smoothed
+    np.testing.assert_allclose(count.r_, np.log(p / p.sum()) - np.log(q / q.sum()), rtol=1e-6)
+    scored = NBSVMVariant(C=10.0, random_state=0, nb_score=True).fit(X, y)
+    S = scored._scale(X)
+    assert S.shape == (4, 4) and scored.lr_.coef_.shape == (1, 4)
+    np.testing.assert_allclose(S.toarray()[:, 3], ((X.toarray() > 0) * scored.r_).sum(axis=1), rtol=1e-6)
