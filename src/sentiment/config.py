@@ -71,9 +71,9 @@ class BaselineParams(_Section):
     tfidf_lr: TfidfLRParams = TfidfLRParams()
     nbsvm: NBSVMParams = NBSVMParams()
     n_jobs: int = Field(-1, description="cores for RandomForest, the grid's classifier fits and predicting (-1: all)")
-    augment_crops: float = Field(1.0, ge=0, le=4, description="sentence-window crops added per training review "
+    augment_crops: float = Field(2.0, ge=0, le=4, description="sentence-window crops added per training review "
                                  "(nbsvm only, see sentiment.baseline.AUGMENTED; 0: none)")
-    crop_max_sentences: int = Field(2, ge=1, le=10, description="a crop is 1..this many consecutive sentences")
+    crop_max_sentences: int = Field(1, ge=1, le=10, description="a crop is 1..this many consecutive sentences")
     refit_with_val: bool = Field(True, description="after selection, refit on train + validation for the saved "
                                  "model and its test predictions (validation predictions stay out-of-sample)")
     seed: int = 42
