@@ -15,7 +15,7 @@ from sklearn.utils.estimator_checks import check_estimator
 from conftest import fake_split
 from sentiment.baseline import (NBSVMClassifier, StableCountVectorizer, StableTfidfVectorizer, build,
                                 MIN_TEXTS_PER_WORKER, fit_predict, grid_points, predict_proba,
-                                select_on_validation)
+                                select_and_refit, select_on_validation)
 from sentiment.data import clean
 
 
@@ -443,3 +443,56 @@ def test_fitted_vectorizer_pickles_to_the_same_bytes(cls, data):
         joblib.dump(vec, buf)
         dumps.append(buf.getvalue())
     assert dumps[0] == dumps[1]
+
+
+def _dump(obj) -> bytes:
+    import io
+    buf = io.BytesIO()
+    joblib.dump(obj, buf)
+    return buf.getvalue()
+
+
+def test_restrict_min_df_is_fitting_with_that_min_df(data):
+    texts = data[0].text.tolist()
+    low = StableCountVectorizer(ngram_range=(1, 2), min_df=1)
+    X = low.fit_transform(texts)
+    for k in (2, 5):
+        direct = StableCountVectorizer(ngram_range=(1, 2), min_df=k)
+        want = direct.fit_transform(texts)
+        restricted = clone(low).fit(texts)
+        got = restricted.restrict_min_df(low.transform(texts), k)
+        assert len(direct.vocabulary_) < len(low.vocabulary_)  # k drops terms here
+        assert (got != want).nnz == 0 and got.shape == want.shape
+        assert _dump(restricted) == _dump(direct)  # same params, vocabulary, dict order, value types
+    with pytest.raises(ValueError, match="max_features"):
+        StableCountVectorizer(max_features=10).fit(texts).restrict_min_df(X, 2)
+
+
+@pytest.mark.parametrize("name", ["nbsvm", "tfidf_lr"])
+def test_select_and_refit_is_selection_then_the_plain_refit(name, data):
+    tr, te = data
+    val, extra = te.iloc[:50], te.iloc[50:]
+    # words that only val and extra have: they must not reach the selection's features
+    val = val.assign(text=val.text + " zzvalonly")
+    extra = extra.assign(text=extra.text + " zzextraonly zzvalonly")
+    grid = ({"vec__min_df": [1, 2, 3], "nb__C": [0.1, 1.0]} if name == "nbsvm"
+            else {"tfidf__min_df": [1, 2], "lr__C": [1.0, 8.0]})
+    pipe = build(name, params())
+    if name == "nbsvm":
+        pipe.steps[0] = ("vec", CountingVectorizer(**pipe.named_steps["vec"].get_params()))
+    args = (grid, tr.text, tr.label.values, val.text, val.label.values)
+    want_best, want_rows = select_on_validation(pipe, *args)
+    CountingVectorizer.fits, steps = 0, []
+    best, rows, model = select_and_refit(pipe, *args, extra.text, extra.label.values,
+                                         step=lambda what: steps.append(what) or nullcontext())
+    assert steps == ["select", "refit"] and best == want_best
+    for a, b in zip(rows, want_rows):  # every point scored as by a train-only fit
+        assert a["val_accuracy"] == b["val_accuracy"]
+        np.testing.assert_array_equal(a["val_prob"], b["val_prob"])
+    all_texts = tr.text.tolist() + val.text.tolist() + extra.text.tolist()
+    all_y = np.concatenate([tr.label.values, val.label.values, extra.label.values])
+    plain = clone(pipe).set_params(**best).fit(all_texts, all_y)
+    assert _dump(model) == _dump(plain)  # the very model a plain refit gives
+    assert "zzextraonly" in model[0].vocabulary_ or best.get("vec__min_df", best.get("tfidf__min_df")) > 1
+    if name == "nbsvm":
+        assert CountingVectorizer.fits == 2  # the search's one + the plain refit above; none for the refit
