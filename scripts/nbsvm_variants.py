@@ -5,6 +5,7 @@
 * nb_score: one more feature, the NB log-odds s = sum_i r_i * f(x_i) itself. Its single weight
   costs far less under L2 than moving every w_i, so the regression is pulled toward the NB
   solution: the closed-form cousin of Howard & Merity's "NBSVM++" (w_i + w_adj).
+* both together.
 
 Fits on train + the stage's sentence crops (params.yaml baseline), at every point of the
 stage's nbsvm grid, scores the 2,478 validation reviews; the test split is not read. Notes
@@ -17,16 +18,12 @@ whether liblinear converged (it reached max_iter otherwise). Reads data/prepared
 import argparse
 import logging
 import time
-import warnings
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from joblib import Parallel, delayed
-from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning
 
-from sentiment.baseline import NBSVMClassifier, build, grid_points, point_label, search_space
+from sentiment.baseline import NBSVMClassifier, build, point_label, search_space, select_on_validation
 from sentiment.config import load_params
 from sentiment.data import with_crops
 
@@ -43,36 +40,24 @@ class NBSVMVariant(NBSVMClassifier):
         self.ratio = ratio
         self.nb_score = nb_score
 
+    def _log_count_ratio(self, X, y):
+        if self.ratio == "binary":
+            return super()._log_count_ratio(X, y)
+        X = sp.csr_array(X)  # raw counts, every occurrence
+        pos = self.alpha + np.asarray(X[y == self.classes_[1]].sum(axis=0)).ravel()
+        neg = self.alpha + np.asarray(X[y == self.classes_[0]].sum(axis=0)).ravel()
+        return np.log(pos / pos.sum()) - np.log(neg / neg.sum())
+
     def _scale(self, X):
         S = super()._scale(X)
         if self.nb_score:
             S = sp.hstack([S, sp.csr_array(np.asarray(S.sum(axis=1)).reshape(-1, 1))], format="csr")
         return S
 
-    def fit(self, X, y):
-        super().fit(X, y)
-        if self.ratio == "count":  # refit with r from raw counts; everything else as the stage's
-            X, y = sp.csr_array(X), np.asarray(y)
-            pos = self.alpha + np.asarray(X[y == self.classes_[1]].sum(axis=0)).ravel()
-            neg = self.alpha + np.asarray(X[y == self.classes_[0]].sum(axis=0)).ravel()
-            self.r_ = (np.log(pos / pos.sum()) - np.log(neg / neg.sum())).astype(self.r_.dtype)
-            self.lr_.fit(self._scale(X), y)
-        return self
 
-
-VARIANTS = {"stage (binary ratio)": {}, "count ratio": {"ratio": "count"}, "binary ratio + NB score": {"nb_score": True}}
-
-
-def _score(clf, point, variant, Xtr, ytr, Xva, yva, df):
-    keep = np.flatnonzero(df >= point["vec__min_df"])
-    m = clone(clf).set_params(**{k.split("__", 1)[1]: v for k, v in point.items() if k.startswith("nb__")},
-                              **VARIANTS[variant])
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        m.fit(Xtr[:, keep], ytr)
-    acc = float(np.mean((m.predict_proba(Xva[:, keep])[:, 1] >= 0.5) == yva))
-    return {"variant": variant, "point": point, "val_accuracy": acc,
-            "converged": not any(issubclass(w.category, ConvergenceWarning) for w in caught)}
+# the variants as grid values of the two extra params; (binary, False) is the stage's estimator
+VARIANTS = {("binary", False): "stage (binary ratio)", ("count", False): "count ratio",
+            ("binary", True): "binary ratio + NB score", ("count", True): "count ratio + NB score"}
 
 
 def main() -> None:
@@ -85,27 +70,23 @@ def main() -> None:
     p = load_params().baseline
     train, val = (pd.read_parquet(f"data/prepared/{s}.parquet") for s in ("train", "val"))
     fit_on = with_crops(train, p.augment_crops, p.crop_max_sentences, p.seed)
-    grid = search_space("nbsvm", p)
     stage = build("nbsvm", p)
-    # one vectorisation at the grid's lowest min_df; higher min_df by column mask, as the stage does
-    vec = clone(stage.named_steps["vec"]).set_params(min_df=min(grid["vec__min_df"]),
-                                                     ngram_range=grid["vec__ngram_range"][0])
-    assert len(grid["vec__ngram_range"]) == 1, "one n-gram range: the mask trick needs one vocabulary"
-    Xtr, Xva = vec.fit_transform(fit_on.text.tolist()), vec.transform(val.text.tolist())
-    df = np.diff(sp.csc_array(Xtr).indptr)
-    clf = NBSVMVariant(**stage.named_steps["nb"].get_params())
-    log.info("vectorised %d texts in %.0f s; %d fits", len(fit_on), time.time() - t0,
-             len(VARIANTS) * len(grid_points(grid)))
-    rows = Parallel(n_jobs=args.n_jobs)(delayed(_score)(clf, pt, v, Xtr, fit_on.label.values, Xva, val.label.values, df)
-                                        for v in VARIANTS for pt in grid_points(grid))
+    stage.steps[-1] = ("nb", NBSVMVariant(**stage.named_steps["nb"].get_params()))
+    grid = {**search_space("nbsvm", p), "nb__ratio": ["binary", "count"], "nb__nb_score": [False, True]}
+    # the stage's own search: one vectorisation, min_df by column mask, the fits in worker processes
+    _, rows = select_on_validation(stage, grid, fit_on.text.tolist(), fit_on.label.values,
+                                   val.text.tolist(), val.label.values, n_jobs=args.n_jobs)
+    stage_keys = list(search_space("nbsvm", p))
+    rows = sorted(rows, key=lambda r: list(VARIANTS).index((r["nb__ratio"], r["nb__nb_score"])))  # stable
+    name = lambda r: VARIANTS[(r["nb__ratio"], r["nb__nb_score"])]  # noqa: E731
     lines = ["# NB-SVM: NB-ratio variants x the stage's grid, IMDB validation accuracy", "",
              f"Fit on {len(fit_on)} texts (train + sentence crops, params.yaml baseline), scored on "
              f"{len(val)} validation reviews; test not read. `python scripts/nbsvm_variants.py` "
              f"({time.time() - t0:.0f} s).", "",
              "| variant | point | val accuracy | liblinear converged |", "|---|---|---|---|"]
-    lines += [f"| {r['variant']} | {point_label('nbsvm', r['point'])} | {r['val_accuracy']:.4f} | "
+    lines += [f"| {name(r)} | {point_label('nbsvm', {k: r[k] for k in stage_keys})} | {r['val_accuracy']:.4f} | "
               f"{'yes' if r['converged'] else 'no (max_iter)'} |" for r in rows]
-    best = {v: max(r["val_accuracy"] for r in rows if r["variant"] == v) for v in VARIANTS}
+    best = {v: max(r["val_accuracy"] for r in rows if name(r) == v) for v in VARIANTS.values()}
     lines += ["", "Best point per variant: " + "; ".join(f"{v} {a:.4f}" for v, a in best.items()) + "."]
     with open(args.out, "w") as f:
         f.write("\n".join(lines) + "\n")

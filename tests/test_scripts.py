@@ -172,3 +172,38 @@ def test_nbsvm_variants_count_ratio_and_nb_score():
     S = scored._scale(X)
     assert S.shape == (4, 4) and scored.lr_.coef_.shape == (1, 4)
     np.testing.assert_allclose(S.toarray()[:, 3], ((X.toarray() > 0) * scored.r_).sum(axis=1), rtol=1e-6)
+
+
+def test_nbsvm_crops_at_point_narrows_the_grid_to_the_labelled_point():
+    import pytest
+    from nbsvm_crops import at_point
+
+    from sentiment.baseline import grid_points, point_label, search_space
+    from sentiment.config import ConfigError, load_params
+
+    p = load_params(ROOT / "params.yaml").baseline
+    label = "min_df=5 ngram_max=3 tf=log C=1.0"
+    q = at_point(p, label)
+    assert [point_label("nbsvm", pt) for pt in grid_points(search_space("nbsvm", q))] == [label]
+    assert len(p.nbsvm.C) > 1  # the stage's params are left as they were
+    with pytest.raises((ConfigError, ValueError)):
+        at_point(p, "min_df=0 ngram_max=3 tf=log C=1.0")  # the schema's own bound: min_df >= 1
+
+
+def test_nbsvm_variants_grid_rows_flag_a_solver_stopped_at_max_iter():
+    import numpy as np
+    from nbsvm_variants import NBSVMVariant
+
+    from conftest import fake_split
+    from sentiment.baseline import StableCountVectorizer, select_on_validation
+    from sklearn.pipeline import Pipeline
+
+    tr, va = fake_split(200, 0), fake_split(60, 1)
+    pipe = Pipeline([("vec", StableCountVectorizer(ngram_range=(1, 2))), ("nb", NBSVMVariant(C=100.0, random_state=0))])
+    grid = {"vec__min_df": [1, 2], "nb__max_iter": [1, 1000], "nb__ratio": ["binary", "count"]}
+    _, rows = select_on_validation(pipe, grid, tr.text, tr.label.values, va.text, va.label.values)
+    assert [r["converged"] for r in rows if r["nb__max_iter"] == 1] == [False] * 4
+    assert all(r["converged"] for r in rows if r["nb__max_iter"] == 1000)
+    count = [r for r in rows if r["nb__ratio"] == "count" and r["nb__max_iter"] == 1000]
+    binary = [r for r in rows if r["nb__ratio"] == "binary" and r["nb__max_iter"] == 1000]
+    assert any(not np.array_equal(a["val_prob"], b["val_prob"]) for a, b in zip(count, binary))

@@ -171,16 +171,20 @@ class NBSVMClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"alpha must be > 0, got {self.alpha}")
         if self.tf not in self.TF:
             raise ValueError(f"tf must be one of {self.TF}, got {self.tf!r}")
-        Xb = (X > 0)
-        pos = self.alpha + np.asarray(Xb[y == self.classes_[1]].sum(axis=0)).ravel()
-        neg = self.alpha + np.asarray(Xb[y == self.classes_[0]].sum(axis=0)).ravel()
-        self.r_ = (np.log(pos / pos.sum()) - np.log(neg / neg.sum())).astype(X.dtype)
+        self.r_ = self._log_count_ratio(X, y).astype(X.dtype)
         self.lr_ = LogisticRegression(C=self.C, solver=self.solver, max_iter=self.max_iter,
                                       dual=self.dual and self.solver == "liblinear",
                                       random_state=self.random_state)
         self.lr_.fit(self._scale(X), y)
         self.n_iter_ = self.lr_.n_iter_
         return self
+
+    def _log_count_ratio(self, X, y):
+        """r from the binarised counts of each class (Wang & Manning; a subclass may count otherwise)."""
+        Xb = (X > 0)
+        pos = self.alpha + np.asarray(Xb[y == self.classes_[1]].sum(axis=0)).ravel()
+        neg = self.alpha + np.asarray(Xb[y == self.classes_[0]].sum(axis=0)).ravel()
+        return np.log(pos / pos.sum()) - np.log(neg / neg.sum())
 
     def _check(self, X):
         check_is_fitted(self, "r_")
@@ -337,7 +341,11 @@ def _fit_point(clf, clf_name: str, point: dict, Xtr, train_y, Xva, val_y, df, mi
     model.fit(Xtr, train_y)
     prob = model.predict_proba(Xva)[:, list(model.classes_).index(1)]
     acc = float(np.mean((prob >= THRESHOLD) == val_y))  # the project's decision rule, from the same pass
-    return {**point, "val_accuracy": acc, "fit_s": time.perf_counter() - start, "val_prob": prob}
+    # an iterative solver that stopped at max_iter (liblinear warns then) did not converge
+    n_iter, max_iter = getattr(model, "n_iter_", None), model.get_params().get("max_iter")
+    converged = None if n_iter is None or max_iter is None else bool(np.max(n_iter) < max_iter)
+    return {**point, "val_accuracy": acc, "fit_s": time.perf_counter() - start, "val_prob": prob,
+            "converged": converged}
 
 
 def select_on_validation(pipeline: Pipeline, grid: dict[str, list], train_texts, train_y,
@@ -345,8 +353,9 @@ def select_on_validation(pipeline: Pipeline, grid: dict[str, list], train_texts,
     """Fit `pipeline` for every grid point on the train split only, score accuracy on val.
 
     pipeline: feature steps, then a classifier. grid: {"step__param": [values, ...]}.
-    Returns (best params, one row per grid point: its params, "val_accuracy", "fit_s" and
-    "val_prob" (P(positive) per validation review), in grid_points order). A tie in val accuracy
+    Returns (best params, one row per grid point: its params, "val_accuracy", "fit_s",
+    "val_prob" (P(positive) per validation review) and "converged" (False: the solver stopped at
+    max_iter; None: not iterative), in grid_points order). A tie in val accuracy
     goes to the earliest grid point, so list the simpler/cheaper values first. No model is kept:
     the caller refits the best params (its val_prob are those of that fit: `fit_predict`), or
     calls `select_and_refit`.

@@ -62,7 +62,7 @@ class NBSVMParams(_Section):
     alpha: float = Field(1.0, gt=0, description="naive-Bayes count smoothing")
     ngram_max: list[Annotated[int, Field(ge=1, le=3)]] = _Grid([3])
     tf: list[Literal["binary", "log"]] = _Grid(["log"])
-    C: list[Annotated[float, Field(gt=0)]] = _Grid([0.3, 1.0, 3.0])
+    C: list[Annotated[float, Field(gt=0)]] = _Grid([0.1, 0.3, 1.0])
 
 
 class BaselineParams(_Section):
