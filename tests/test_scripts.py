@@ -1,5 +1,7 @@
 import sys
 
+import pytest
+
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -175,7 +177,6 @@ def test_nbsvm_variants_count_ratio_and_nb_score():
 
 
 def test_nbsvm_crops_at_point_narrows_the_grid_to_the_labelled_point():
-    import pytest
     from nbsvm_crops import at_point
 
     from sentiment.baseline import grid_points, point_label, search_space
@@ -190,6 +191,7 @@ def test_nbsvm_crops_at_point_narrows_the_grid_to_the_labelled_point():
         at_point(p, "min_df=0 ngram_max=3 tf=log C=1.0")  # the schema's own bound: min_df >= 1
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # max_iter=1 on purpose
 def test_nbsvm_variants_grid_rows_flag_a_solver_stopped_at_max_iter():
     import numpy as np
     from nbsvm_variants import NBSVMVariant
