@@ -40,13 +40,8 @@ class NBSVMVariant(NBSVMClassifier):
         self.ratio = ratio
         self.nb_score = nb_score
 
-    def _log_count_ratio(self, X, y):
-        if self.ratio == "binary":
-            return super()._log_count_ratio(X, y)
-        X = sp.csr_array(X)  # raw counts, every occurrence
-        pos = self.alpha + np.asarray(X[y == self.classes_[1]].sum(axis=0)).ravel()
-        neg = self.alpha + np.asarray(X[y == self.classes_[0]].sum(axis=0)).ravel()
-        return np.log(pos / pos.sum()) - np.log(neg / neg.sum())
+    def _ratio_counts(self, X):
+        return sp.csr_array(X) if self.ratio == "count" else super()._ratio_counts(X)  # count: every occurrence
 
     def _scale(self, X):
         S = super()._scale(X)

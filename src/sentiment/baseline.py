@@ -180,11 +180,15 @@ class NBSVMClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _log_count_ratio(self, X, y):
-        """r from the binarised counts of each class (Wang & Manning; a subclass may count otherwise)."""
-        Xb = (X > 0)
-        pos = self.alpha + np.asarray(Xb[y == self.classes_[1]].sum(axis=0)).ravel()
-        neg = self.alpha + np.asarray(Xb[y == self.classes_[0]].sum(axis=0)).ravel()
+        """r from each class's summed `_ratio_counts` rows."""
+        counts = self._ratio_counts(X)
+        pos = self.alpha + np.asarray(counts[y == self.classes_[1]].sum(axis=0)).ravel()
+        neg = self.alpha + np.asarray(counts[y == self.classes_[0]].sum(axis=0)).ravel()
         return np.log(pos / pos.sum()) - np.log(neg / neg.sum())
+
+    def _ratio_counts(self, X):
+        """What r counts: Wang & Manning's binarised counts (a subclass may count otherwise)."""
+        return X > 0
 
     def _check(self, X):
         check_is_fitted(self, "r_")
@@ -368,7 +372,7 @@ def select_on_validation(pipeline: Pipeline, grid: dict[str, list], train_texts,
     would make the fits depend on scheduling; each process seeds its own, so the rows are the
     same for any n_jobs (a test checks).
     """
-    best, rows, _ = _search(pipeline, grid, train_texts, train_y, val_texts, val_y, None, None, n_jobs)
+    best, rows, _ = _search(pipeline, grid, train_texts, train_y, val_texts, val_y, None, n_jobs)
     return best, rows
 
 
@@ -387,8 +391,7 @@ def select_and_refit(pipeline: Pipeline, grid: dict[str, list], train_texts, tra
     """
     train_texts, val_texts, extra_texts = list(train_texts), list(val_texts), list(extra_texts)
     with step("select"):
-        best, rows, shared = _search(pipeline, grid, train_texts, train_y, val_texts, val_y,
-                                     extra_texts, extra_y, n_jobs)
+        best, rows, shared = _search(pipeline, grid, train_texts, train_y, val_texts, val_y, extra_texts, n_jobs)
     all_y = np.concatenate([np.asarray(train_y), np.asarray(val_y), np.asarray(extra_y, dtype=np.asarray(train_y).dtype)])
     with step("refit"):
         model = clone(pipeline).set_params(**best)
@@ -401,7 +404,7 @@ def select_and_refit(pipeline: Pipeline, grid: dict[str, list], train_texts, tra
     return best, rows, model
 
 
-def _search(pipeline, grid, train_texts, train_y, val_texts, val_y, extra_texts, extra_y, n_jobs):
+def _search(pipeline, grid, train_texts, train_y, val_texts, val_y, extra_texts, n_jobs):
     """select_on_validation's search. With extra_texts (not None) and a maskable min_df grid, also
     returns the best point's vectoriser fitted on train + val + extra and that matrix, else None."""
     points = grid_points(grid)
