@@ -209,3 +209,57 @@ def test_nbsvm_variants_grid_rows_flag_a_solver_stopped_at_max_iter():
     count = [r for r in rows if r["nb__ratio"] == "count" and r["nb__max_iter"] == 1000]
     binary = [r for r in rows if r["nb__ratio"] == "binary" and r["nb__max_iter"] == 1000]
     assert any(not np.array_equal(a["val_prob"], b["val_prob"]) for a, b in zip(count, binary))
+
+
+def test_nbsvm_recipes_scores_every_recipe_on_the_same_folds(tmp_path):
+    import re
+
+    import nbsvm_recipes
+
+    from conftest import fake_split
+
+    assert re.findall(nbsvm_recipes.PUNCT_TOKENS, "don't stop!") == ["don", "'", "t", "stop", "!"]  # Mesnil's tokens
+    fake_split(120, 0).to_parquet(tmp_path / "train.parquet")
+    out = tmp_path / "recipes.md"
+    argv = sys.argv
+    sys.argv = ["nbsvm_recipes.py", "--train", str(tmp_path / "train.parquet"), "--folds", "2", "--out", str(out)]
+    try:
+        nbsvm_recipes.main()
+    finally:
+        sys.argv = argv
+    rows = [l.split("|") for l in out.read_text().splitlines() if l.startswith("| ") and "---" not in l][1:]
+    assert [r[1].strip() for r in rows] == list(nbsvm_recipes.RECIPES)
+    assert rows[0][4].strip().startswith("+0.0000")  # the stage's row is the reference
+    assert all(float(r[2]) > 0.9 for r in rows)  # separable cue words: every recipe learns them
+
+
+def test_sentence_ceiling_rows_per_source():
+    import numpy as np
+    import pandas as pd
+    from sentence_ceiling import ceiling_rows
+
+    rng = np.random.default_rng(0)
+    n = 200
+    sel = pd.DataFrame({"source": ["a"] * n + ["b"] * n, "label": np.tile([0, 1], n)})
+    y = sel.label.values
+    right = np.where(y == 1, 0.9, 0.1)
+    noise = rng.uniform(0.05, 0.95, 2 * n)
+    # m1 knows source a only, m2 source b only: no single model, but a per-source stacker, gets both
+    prob = {"m1": np.where(sel.source == "a", right, noise), "m2": np.where(sel.source == "b", right, noise)}
+    rows = ceiling_rows(sel, prob, ["m1", "m2"], folds=5, seed=0)
+    assert rows["m1"]["a"] == 1.0 and rows["m2"]["b"] == 1.0 and rows["m1"]["b"] < 0.7
+    assert rows["best single model per source"] == {"a": 1.0, "b": 1.0}
+    assert rows["stacker fit per source on the selection half (CV)"] == {"a": 1.0, "b": 1.0}
+    shared = rows["stacker fit on the selection half (one for all sources, CV)"]
+    assert 0.5 < shared["a"] <= 1.0 and 0.5 < shared["b"] <= 1.0
+
+
+def test_bench_compile_eager_step_runs_the_stage_loader(tiny, capsys):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import argparse
+
+    import bench_compile
+
+    a = argparse.Namespace(model_name=str(tiny), max_length=16, batch_size=2, steps=1, precision="fp32", seed=0)
+    bench_compile.run("eager", a)
+    assert "eager: fp32" in capsys.readouterr().out
