@@ -263,3 +263,22 @@ def test_bench_compile_eager_step_runs_the_stage_loader(tiny, capsys):
     a = argparse.Namespace(model_name=str(tiny), max_length=16, batch_size=2, steps=1, precision="fp32", seed=0)
     bench_compile.run("eager", a)
     assert "eager: fp32" in capsys.readouterr().out
+
+
+def test_classical_stack_row_fits_on_validation_and_scores_each_source():
+    import numpy as np
+    import pandas as pd
+    from classical_stack import stack_row
+
+    from sentiment.config import EnsembleParams
+
+    rng = np.random.default_rng(0)
+    y = np.tile([0, 1], 100)
+    val = pd.DataFrame({"label": y, "text": ["word " * 150] * len(y)})  # long reviews, like IMDB
+    sel = pd.DataFrame({"source": ["a"] * 100 + ["b"] * 100, "label": y, "text": ["short text"] * len(y)})
+    good, noise = np.where(y == 1, 3.0, -3.0), rng.normal(0, 1, len(y))
+    Z_val, Z_sel = {"m1": good, "m2": noise}, {"m1": good, "m2": noise}
+    report, acc = stack_row(["m1", "m2"], "logits", Z_val, val, Z_sel, sel, EnsembleParams())
+    assert acc == {"a": 1.0, "b": 1.0} and report["nested_cv_accuracy"] == 1.0  # the informative member wins
+    report, acc = stack_row(["m2"], "logits_x_length", Z_val, val, {"m2": -noise}, sel, EnsembleParams())
+    assert report["C"] in EnsembleParams().C and max(acc.values()) < 0.8  # noise alone learns nothing
