@@ -1,28 +1,38 @@
-"""Stage ensemble: a stacker fit on the members' validation predictions, applied to test.
+"""Stage ensemble (and classical_ensemble): a stacker fit on the members' validation predictions,
+applied to test.
 
-Fits on the members' predictions files only (val rows to fit, test rows to transform). Of
-the candidates in params (`ensemble.features` x `ensemble.short_words`, the short-text route),
-it keeps the one whose worst score over IMDB validation (nested CV) and each source of the
-sentence set's selection half is highest: for that, the members (served from their model
-files) score the selection half. Writes its own predictions under the contract, the stacker
-(models/ensemble) and the selection record (metrics/selection/ensemble.json).
+`--section` names the params.yaml section, and so the model, its predictions and its records:
+`ensemble` (the default model) or `classical_ensemble` (classical members only). Fits on the
+members' predictions files only (val rows to fit, test rows to transform). Of the candidates in
+params (`features` x `short_words`, the short-text route), it keeps the one whose worst score
+over IMDB validation (nested CV) and each source of the sentence set's selection half is
+highest: for that, the members (served from their model files, a zero-shot scorer from its
+settings) score the selection half. Writes its own predictions under the contract, the stacker
+(models/<section>) and the selection record (metrics/selection/<section>.json).
 """
 
+import argparse
 import logging
 
 from sentiment import DataError, run_stage, timed
 from sentiment.config import load_params
 
 DATA = "data/prepared"
-MODEL_DIR = "models/ensemble"
-PRED = "predictions/ensemble/ensemble.parquet"
+# params.yaml sections this script fits a stacker for, one dvc.yaml stage each: the default
+# ensemble, and one of classical members only (issue 13: the best classical model on one-liners)
+SECTIONS = ("ensemble", "classical_ensemble")
 
 log = logging.getLogger("ensemble")
 
 
 def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--section", choices=SECTIONS, default="ensemble",
+                    help="params.yaml section; also the name of the model, its predictions and its records")
+    name = ap.parse_args().section
+    model_dir, pred_file = f"models/{name}", f"predictions/{name}/{name}.parquet"
     params = load_params()  # validate before the heavy imports
-    p, r = params.ensemble, params.robustness
+    p, r = getattr(params, name), params.robustness
     import numpy as np
     import pandas as pd
 
@@ -31,6 +41,7 @@ def main() -> None:
     from sentiment.io import (atomic_path, make_predictions, read_predictions, write_json, write_predictions,
                               write_stage_log)
     from sentiment.robustness import load_sentences, model_scorer, split_halves
+    from sentiment.scorers import settings
 
     try:
         preds = read_predictions("predictions", p.members)
@@ -64,8 +75,11 @@ def main() -> None:
     best = choose_stacker(candidates)
     chosen, n_words = best["features"], best["short_words"]
     model, report, oof, _ = fits[chosen]
+    # a zero-shot member is served by the settings pretrained_eval chose for it (its predictions' meta)
+    scorers = {m: vars(settings(params.pretrained_eval, **df.attrs["meta"].get("settings", {})))
+               for m, df in preds.items() if df.attrs["stage"] == "pretrained"}
     spec = stacker_spec(model, p.members, {m: df.attrs["stage"] for m, df in preds.items()}, chosen,
-                        n_words, p.short_member)
+                        n_words, p.short_member, scorers)
     weights = {m["name"]: m["coef"] for m in spec["members"]}
     log.info("features %s, short_words %d, C=%s, weights %s; nested-CV validation accuracy %.4f", chosen,
              n_words, report["C"], {k: round(v, 3) for k, v in weights.items()}, best["nested_cv_accuracy"])
@@ -81,12 +95,12 @@ def main() -> None:
         stacker["length_coef"] = {m["name"]: m["length_coef"] for m in spec["members"]}
     # a transformer member's arithmetic decides the ensemble's numbers too: record it
     runtimes = [df.attrs["meta"]["runtime"] for df in preds.values() if df.attrs["meta"].get("runtime")]
-    write_predictions(frames, PRED, meta={"stacker": stacker, **({"runtime": runtimes[0]} if runtimes else {})})
-    with atomic_path(MODEL_DIR) as tmp:
+    write_predictions(frames, pred_file, meta={"stacker": stacker, **({"runtime": runtimes[0]} if runtimes else {})})
+    with atomic_path(model_dir) as tmp:
         tmp.mkdir()
         write_json(spec, tmp / "ensemble.json")
-    write_json({**stacker, "candidates": candidates_by_features(candidates)}, "metrics/selection/ensemble.json")
-    write_stage_log("ensemble", seconds)
+    write_json({**stacker, "candidates": candidates_by_features(candidates)}, f"metrics/selection/{name}.json")
+    write_stage_log(name, seconds)
 
 
 if __name__ == "__main__":

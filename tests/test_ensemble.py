@@ -44,8 +44,12 @@ def test_stacker_weights_follow_member_quality(setup):
     assert report["nested_cv_accuracy"] == round(((nested >= 0.5) == sp["val"].label.values).mean(), 6)
     # out-of-fold validation predictions: not the refit model's own (in-sample) answers
     assert oof.shape == (600,) and not np.allclose(oof, model.predict_proba(X)[:, 1])
-    spec = stacker_spec(model, members, {"strong": "baseline", "weak": "finetune", "noise": "pretrained"})
-    assert [m["path"] for m in spec["members"]] == ["models/baseline/strong.joblib", "models/finetuned", None]
+    stages = {"strong": "baseline", "weak": "finetune", "noise": "pretrained"}
+    spec = stacker_spec(model, members, stages, scorers={"noise": {"max_length": 128}})
+    assert [m.get("path") for m in spec["members"]] == ["models/baseline/strong.joblib", "models/finetuned", None]
+    assert spec["members"][2]["scorer"] == {"name": "noise", "settings": {"max_length": 128}}  # served by settings
+    with pytest.raises(DataError, match="'noise' has no saved model and no scorer settings"):
+        stacker_spec(model, members, stages)
 
 
 def test_fit_never_sees_test_rows(setup):

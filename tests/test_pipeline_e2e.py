@@ -55,10 +55,12 @@ def small_params(params: dict) -> dict:
     b["tfidf_lr"].update(ngram_max=[1, 2], C=[1.0, 10.0])
     b["nbsvm"].update(min_df=[1, 2], ngram_max=[1, 2], tf=["binary", "log"], C=[0.1, 1.0])
     params["ensemble"].update(C=[0.1, 1.0], cv_folds=3)
+    params["classical_ensemble"].update(C=[0.1, 1.0], cv_folds=3)
     params["evaluate"]["n_bootstrap"] = 50
     params["pretrained_eval"]["models"] = ["vader", "tiny-model"]  # a local dir takes the hub-model path
     params["pretrained_eval"]["max_length"] = [32, 64]
-    params["robustness"].update(models=["bow_rf", "nbsvm", "vader", "tiny-model", "finetuned", "ensemble"],
+    params["robustness"].update(models=["bow_rf", "nbsvm", "vader", "tiny-model", "classical_ensemble", "finetuned",
+                                        "ensemble"],
                                 cases_per_test=20, n_bootstrap=50)
     params["baseline"].update(augment_crops=0.5)  # the augmented path runs too
     # a tiny random BERT stands in for the pretrained encoder (same Auto* loading path)
@@ -80,8 +82,8 @@ def repo(tmp_path_factory):
     make_tiny_model(d / "tiny-model")
     sh("git init -q && git add -A && git -c user.name=t -c user.email=t@t commit -qm init", d)
     log = dvc("repro", cwd=d)
-    assert ran(log) == {"prepare", "baseline", "pretrained_eval", "finetune", "ensemble", "evaluate", "publish",
-                        "robustness"}
+    assert ran(log) == {"prepare", "baseline", "pretrained_eval", "finetune", "ensemble", "classical_ensemble",
+                        "evaluate", "publish", "robustness"}
     return d
 
 
@@ -94,11 +96,12 @@ def test_repro_writes_val_and_test_metrics_for_every_model(repo):
     assert data["test"]["rows"] == 300 and data["test"]["pos"] == 150
     n_val = data["val"]["rows"]
     models = {p.stem for p in (repo / "metrics/models").glob("*.json")}
-    assert models == {"bow_rf", "tfidf_lr", "nbsvm", "vader", "tiny-model", "finetuned", "ensemble"}
+    assert models == {"bow_rf", "tfidf_lr", "nbsvm", "vader", "tiny-model", "classical_ensemble", "finetuned", "ensemble"}
     for name in models:
         m = json.loads((repo / f"metrics/models/{name}.json").read_text())
         assert m["val"]["n"] == n_val and m["test"]["n"] == 300, name
-    for name, floor in (("bow_rf", 0.6), ("tfidf_lr", 0.75), ("nbsvm", 0.75), ("ensemble", 0.75)):
+    for name, floor in (("bow_rf", 0.6), ("tfidf_lr", 0.75), ("nbsvm", 0.75), ("ensemble", 0.75),
+                        ("classical_ensemble", 0.75)):
         m = json.loads((repo / f"metrics/models/{name}.json").read_text())
         assert m["val"]["accuracy"] > floor and m["test"]["accuracy"] > floor, (name, m)
     # transformer results record how they were computed; classical ones need not
@@ -118,6 +121,11 @@ def test_repro_writes_val_and_test_metrics_for_every_model(repo):
     assert set(ens["coef"]) == {"nbsvm", "tfidf_lr", "finetuned"} and ens["C"] in (0.1, 1.0)
     assert json.loads((repo / "models/ensemble/ensemble.json").read_text())["members"][0]["path"] == \
         "models/baseline/nbsvm.joblib"
+    # the classical stacker: no transformer member, and VADER served by its settings (no model file)
+    classical = json.loads((repo / "models/classical_ensemble/ensemble.json").read_text())["members"]
+    assert [m["name"] for m in classical] == ["nbsvm", "vader"] and classical[1]["scorer"]["name"] == "vader"
+    assert "runtime" not in json.loads((repo / "metrics/models/classical_ensemble.json").read_text())
+    assert set(json.loads((repo / "metrics/selection/classical_ensemble.json").read_text())["coef"]) == {"nbsvm", "vader"}
     comp = json.loads((repo / "metrics/comparison.json").read_text())
     assert comp["best_on_val"] in models and set(comp["models"]["ensemble"]["test"]["mcnemar_p"]) == models - {"ensemble"}
     summary = (repo / "metrics/summary.md").read_text()
@@ -132,7 +140,7 @@ def test_repro_writes_val_and_test_metrics_for_every_model(repo):
     assert chosen == pre["tiny-model"]["chosen"] and chosen["max_length"] in (32, 64)
     # robustness: every listed model, per source of the report half, with CIs; behavioural failure rates
     dom = json.loads((repo / "metrics/robustness/domains.json").read_text())
-    assert set(dom) == {"bow_rf", "nbsvm", "vader", "tiny-model", "finetuned", "ensemble"}
+    assert set(dom) == {"bow_rf", "nbsvm", "vader", "tiny-model", "classical_ensemble", "finetuned", "ensemble"}
     rep = dom["nbsvm"]["report"]
     assert set(rep) == {"amazon", "imdb", "yelp"} and all(r["n"] == 500 for r in rep.values())
     assert all(r["accuracy_ci"][0] <= r["accuracy"] <= r["accuracy_ci"][1] for r in rep.values())
@@ -141,7 +149,8 @@ def test_repro_writes_val_and_test_metrics_for_every_model(repo):
     assert "## Behavioural tests" in (repo / "metrics/robustness.md").read_text()
     plot = json.loads((repo / "plots/robustness/domains.json").read_text())
     assert {r["domain"] for r in plot} == {"amazon", "imdb", "yelp", "IMDB test"}
-    for stage in ("prepare", "baseline", "pretrained_eval", "finetune", "ensemble", "evaluate", "robustness"):
+    for stage in ("prepare", "baseline", "pretrained_eval", "finetune", "ensemble", "classical_ensemble", "evaluate",
+                  "robustness"):
         assert json.loads((repo / f"logs/{stage}.json").read_text())["seconds"], stage
     commit(repo, "first run")
 

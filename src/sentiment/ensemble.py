@@ -25,11 +25,12 @@ from .metrics import compute_metrics
 
 EPS = 1e-6  # clip probabilities before the logit: a member that says exactly 0 or 1 stays finite
 
-# Where the model behind a predictions file lives, by the stage folder it came from; the
-# zero-shot scorers are params-defined, not saved models, so they cannot be served as members.
+# Where the model behind a predictions file lives, by the stage folder it came from. The
+# zero-shot scorers (stage folder "pretrained") are params-defined, not saved models: an
+# ensemble carries such a member's settings in its ensemble.json instead of a path.
 SERVABLE = {"baseline": "models/baseline/{name}.joblib", "finetune": "models/finetuned",
-            "ensemble": "models/ensemble"}
-_STAGE_OF = {"finetuned": "finetune", "ensemble": "ensemble"}
+            "ensemble": "models/ensemble", "classical_ensemble": "models/classical_ensemble"}
+_STAGE_OF = {"finetuned": "finetune", "ensemble": "ensemble", "classical_ensemble": "classical_ensemble"}
 
 
 def servable_path(name: str, stage: str | None = None) -> str | None:
@@ -168,13 +169,19 @@ def fit_stacker(X: np.ndarray, y: np.ndarray, Cs: list[float], folds: int, seed:
 
 
 def stacker_spec(model: LogisticRegression, members: list[str], stages: dict[str, str],
-                 features: str = "logits", short_words: int = 0, short_member: str | None = None) -> dict:
-    """ensemble.json: what predict/serve need to rebuild P(positive) from the members."""
+                 features: str = "logits", short_words: int = 0, short_member: str | None = None,
+                 scorers: dict[str, dict] | None = None) -> dict:
+    """ensemble.json: what predict/serve need to rebuild P(positive) from the members. A member
+    with no saved model (a zero-shot scorer) is stored by its settings: `scorers[name]`."""
     n = len(members)
     coef = model.coef_[0]
     out = []
     for i, name in enumerate(members):
-        m = {"name": name, "path": servable_path(name, stages[name]), "coef": float(coef[i])}
+        path = servable_path(name, stages[name])
+        if path is None and name not in (scorers or {}):
+            raise DataError(f"ensemble member {name!r} has no saved model and no scorer settings to serve it by")
+        m = {"name": name, **({"path": path} if path else {"scorer": {"name": name, "settings": scorers[name]}}),
+             "coef": float(coef[i])}
         if features == "logits_x_length":
             m["length_coef"] = float(coef[n + i])
         out.append(m)

@@ -2,7 +2,8 @@
 (src/predict.py) and the HTTP service (src/serve.py); imports no training code.
 
 The path decides the kind of model:
-  - a directory with ensemble.json: a stacked-logit ensemble of other models (below);
+  - a directory with ensemble.json: a stacked-logit ensemble of other models (below); a member
+    is a model path, or a zero-shot scorer (the VADER lexicon) stored by its settings;
   - a directory with config.json: a transformer classifier saved with `save_pretrained`
     (models/finetuned), predicted with the shared fast inference (sorted batches, dynamic
     padding, bf16 autocast where the hardware has it);
@@ -96,12 +97,52 @@ class InferenceSettings(BaseModel):
     n_negation_pairs: int | None = None
 
 
+class ScorerRef(BaseModel):
+    """A zero-shot scorer member (sentiment.scorers): no model file, its settings instead."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    settings: dict = Field(default_factory=dict, description="the scorer's settings, as the pretrained_eval "
+                           "stage chose them (sentiment.scorers.settings)")
+
+
 class Member(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
-    path: str = Field(description="relative to the current working directory (the repo root)")
+    path: str | None = Field(None, description="relative to the current working directory (the repo root)")
+    scorer: ScorerRef | None = Field(None, description="instead of a path: a zero-shot scorer")
     coef: float
     length_coef: float = 0.0
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        if (self.path is None) == (self.scorer is None):
+            raise ValueError(f"member {self.name!r}: give exactly one of path and scorer")
+        return self
+
+
+class _ScorerMember:
+    """A zero-shot scorer with the member interface the ensemble uses (`_proba`, `info`)."""
+
+    def __init__(self, ref: ScorerRef):
+        from types import SimpleNamespace
+
+        from .scorers import check_name, load_scorer
+
+        try:
+            check_name(ref.name)
+            self._score = load_scorer(ref.name, SimpleNamespace(**ref.settings))
+        except (ValueError, TypeError) as e:
+            raise PredictorError(f"cannot load scorer {ref.name!r}: {e}") from None
+        self.name = ref.name
+        self._info = {"sha256": hashlib.sha256(ref.model_dump_json().encode()).hexdigest()[:12],
+                      "scorer": ref.name}
+
+    def _proba(self, cleaned: list[str]):
+        return self._score(cleaned)
+
+    def info(self) -> dict:
+        return {"name": self.name, "kind": "scorer", **self._info}
 
 
 class EnsembleSpec(BaseModel):
@@ -205,6 +246,9 @@ class Predictor:
         self.members = []
         for m in self.spec.members:
             try:
+                if m.scorer is not None:
+                    self.members.append(_ScorerMember(m.scorer))
+                    continue
                 if model_kind(m.path) == "ensemble":
                     raise PredictorError("an ensemble cannot contain an ensemble")
                 self.members.append(Predictor(m.path, **member_kwargs))

@@ -105,7 +105,7 @@ def summary_markdown(tables: dict[str, pd.DataFrame], best: str, pvalues: dict, 
         head = "| member | weight |" + (" x (log words - log 170) |\n|---|---|---|" if lc else "\n|---|---|")
         out += (f"\n## Stacker `{name}`: logistic regression on the members' logits, fit on validation\n\n"
                 f"Features: `{s.get('features', 'logits')}` (chosen on validation and the sentence set's "
-                f"selection half: `metrics/selection/ensemble.json`).\n\n"
+                f"selection half: `metrics/selection/{name}.json`).\n\n"
                 f"{head}\n{rows}\n| (intercept) | {s['intercept']:+.3f} |" + (" |" if lc else "") + "\n\n"
                 + (f"Texts of at most {s['short_words']} words take `{s['short_member']}`'s answer instead (the "
                    "short-text route, chosen with the features).\n\n" if s.get("short_words") else "") +
