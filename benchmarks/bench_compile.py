@@ -45,7 +45,8 @@ def run(mode: str, a) -> None:
         opt.zero_grad()
 
     t = time.time()
-    step(), step()
+    for _ in range(2):
+        step()
     warm = time.time() - t
     t = time.time()
     for _ in range(a.steps):

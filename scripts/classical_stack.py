@@ -8,8 +8,8 @@ predictions (predictions/, the contract) are the stacker's training rows; C is c
 loss on validation (`fit_stacker`, C grid from params.yaml ensemble); the features are the
 stage's (`stack_features`). Each stacker then scores the sentence set's *selection* half
 through the members' served models (the report half is not read), beside the IMDB validation
-nested-CV accuracy. vader is not servable inside an ensemble today (the Predictor loads saved
-models only), so rows with it are a measurement, not a model users could serve yet.
+nested-CV accuracy. It measured the members of the classical_ensemble stage before it was
+built (params.yaml classical_ensemble cites it); the stage now serves its chosen row.
 
     python scripts/classical_stack.py --out metrics/selection/classical_stack.md
 """

@@ -10,7 +10,10 @@ import argparse
 import json
 from pathlib import Path
 
-STAGES = ["prepare", "baseline", "pretrained_eval", "finetune", "ensemble", "evaluate", "robustness"]
+import yaml
+
+# every stage of dvc.yaml, in its order; those that write no log (publish) are skipped
+STAGES = list(yaml.safe_load((Path(__file__).resolve().parents[1] / "dvc.yaml").read_text())["stages"])
 
 
 def render(logs: Path = Path("logs")) -> str:

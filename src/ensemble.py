@@ -15,19 +15,16 @@ import argparse
 import logging
 
 from sentiment import DataError, run_stage, timed
-from sentiment.config import load_params
+from sentiment.config import ENSEMBLES, load_params
 
 DATA = "data/prepared"
-# params.yaml sections this script fits a stacker for, one dvc.yaml stage each: the default
-# ensemble, and one of classical members only (issue 13: the best classical model on one-liners)
-SECTIONS = ("ensemble", "classical_ensemble")
 
 log = logging.getLogger("ensemble")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--section", choices=SECTIONS, default="ensemble",
+    ap.add_argument("--section", choices=ENSEMBLES, default="ensemble",
                     help="params.yaml section; also the name of the model, its predictions and its records")
     name = ap.parse_args().section
     model_dir, pred_file = f"models/{name}", f"predictions/{name}/{name}.parquet"

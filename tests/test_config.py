@@ -75,3 +75,12 @@ def test_stage_fails_fast_on_misspelled_key(tmp_path):
 def test_schema_defaults_equal_params_yaml():
     """One source for each setting: code that builds Params() without the file gets the same values."""
     assert load_params(ROOT / "params.yaml") == Params()
+
+
+def test_every_ensemble_name_is_an_ensemble_params_section():
+    from sentiment.config import ENSEMBLES, EnsembleParams, Params
+    from sentiment.ensemble import servable_path
+
+    for name in ENSEMBLES:
+        assert isinstance(getattr(Params(), name), EnsembleParams), name
+        assert servable_path(name) == f"models/{name}"  # the folder its stage writes (dvc.yaml outs)

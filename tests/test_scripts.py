@@ -25,10 +25,12 @@ def test_cost_table_comes_from_the_stage_logs(tmp_path):
     (tmp_path / "finetune.json").write_text(json.dumps({"seconds": {"train": 600.0, "predict_test": 300.0},
                                                         "machine": machine,
                                                         "runtime": {"device": "cpu", "precision": "fp32"}}))
+    (tmp_path / "classical_ensemble.json").write_text(json.dumps({"seconds": {"logits": 6.0}, "machine": machine}))
     md = cost_table.render(tmp_path)
+    assert "| classical_ensemble | 0.1 min | logits 6 s |" in md  # every dvc.yaml stage that logs
     assert "| prepare | 0.1 min | load 3 s, clean_split 2 s |" in md
     assert "| finetune | 15.0 min (cpu, fp32) | train 600 s, predict_test 300 s |" in md
-    assert "**15.1 min**" in md and "Test CPU, 2 cores, avx2" in md
+    assert "**15.2 min**" in md and "Test CPU, 2 cores, avx2" in md
 
 
 def test_compare_metrics_shows_differences_and_identity(tmp_path):

@@ -113,6 +113,12 @@ class ClassicalEnsembleParams(EnsembleParams):
     short_member: str = Field("nbsvm", description="the member that answers short texts (one of members)")
 
 
+# The stacked models: each is a Params section below, a dvc.yaml stage (src/ensemble.py --section)
+# and the name of its predictions and model folder. ensemble is the default model; the other has
+# classical members only (issue 13: the best classical model on one-liners).
+ENSEMBLES = ("ensemble", "classical_ensemble")
+
+
 class EvaluateParams(_Section):
     n_bootstrap: int = Field(1000, ge=0, description="bootstrap resamples for 95% CIs (0: none)")
     n_errors: int = Field(20, ge=0, description="most confident mistakes listed in the error analysis")

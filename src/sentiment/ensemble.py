@@ -20,6 +20,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_predict
 
 from . import DataError
+from .config import ENSEMBLES
 from .io import split_rows
 from .metrics import compute_metrics
 
@@ -29,8 +30,8 @@ EPS = 1e-6  # clip probabilities before the logit: a member that says exactly 0 
 # zero-shot scorers (stage folder "pretrained") are params-defined, not saved models: an
 # ensemble carries such a member's settings in its ensemble.json instead of a path.
 SERVABLE = {"baseline": "models/baseline/{name}.joblib", "finetune": "models/finetuned",
-            "ensemble": "models/ensemble", "classical_ensemble": "models/classical_ensemble"}
-_STAGE_OF = {"finetuned": "finetune", "ensemble": "ensemble", "classical_ensemble": "classical_ensemble"}
+            **{e: f"models/{e}" for e in ENSEMBLES}}
+_STAGE_OF = {"finetuned": "finetune", **{e: e for e in ENSEMBLES}}
 
 
 def servable_path(name: str, stage: str | None = None) -> str | None:

@@ -127,11 +127,10 @@ class _ScorerMember:
     def __init__(self, ref: ScorerRef):
         from types import SimpleNamespace
 
-        from .scorers import check_name, load_scorer
+        from .scorers import load_scorer
 
         try:
-            check_name(ref.name)
-            self._score = load_scorer(ref.name, SimpleNamespace(**ref.settings))
+            self._score = load_scorer(ref.name, SimpleNamespace(**ref.settings))  # checks the name first
         except (ValueError, TypeError) as e:
             raise PredictorError(f"cannot load scorer {ref.name!r}: {e}") from None
         self.name = ref.name
