@@ -51,8 +51,11 @@ def run(mode: str, a) -> None:
     t = time.time()
     for _ in range(a.steps):
         step()
-    print(f"{mode}: {precision}, warm-up (2 steps) {warm:.1f} s, {(time.time() - t) / a.steps:.3f} s/step "
-          f"(batch {a.batch_size} x {a.max_length} tokens, {torch.get_num_threads()} threads)", flush=True)
+    print(
+        f"{mode}: {precision}, warm-up (2 steps) {warm:.1f} s, {(time.time() - t) / a.steps:.3f} s/step "
+        f"(batch {a.batch_size} x {a.max_length} tokens, {torch.get_num_threads()} threads)",
+        flush=True,
+    )
 
 
 def main() -> None:

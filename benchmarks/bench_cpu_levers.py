@@ -44,13 +44,13 @@ def train_rate(enc, freeze_embeddings: bool, steps: int, batch_size: int) -> flo
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-5)
     model.train()
     order = np.argsort([-len(x) for x in enc], kind="stable")
-    batches = [order[i:i + batch_size] for i in range(0, len(order), max(1, len(order) // steps))][:steps + 1]
+    batches = [order[i : i + batch_size] for i in range(0, len(order), max(1, len(order) // steps))][: steps + 1]
 
     def step(idx):
         ids = torch.zeros((len(idx), max(len(enc[i]) for i in idx)), dtype=torch.long)
         mask = torch.zeros_like(ids)
         for r, i in enumerate(idx):
-            ids[r, :len(enc[i])], mask[r, :len(enc[i])] = torch.tensor(enc[i]), 1
+            ids[r, : len(enc[i])], mask[r, : len(enc[i])] = torch.tensor(enc[i]), 1
         model(input_ids=ids, attention_mask=mask, labels=torch.zeros(len(idx), dtype=torch.long)).loss.backward()
         opt.step()
         opt.zero_grad()
@@ -82,8 +82,10 @@ def main() -> None:
         torch.backends.quantized.engine = engine
         q = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
         rate, out = inference_rate(q, enc, a.batch_size)
-        print(f"inference int8 dynamic ({engine}): {rate:.1f} reviews/s = {rate / fp32:.2f}x fp32 "
-              f"(max |logit difference| {np.abs(out - ref).max():.3f}, random head)")
+        print(
+            f"inference int8 dynamic ({engine}): {rate:.1f} reviews/s = {rate / fp32:.2f}x fp32 "
+            f"(max |logit difference| {np.abs(out - ref).max():.3f}, random head)"
+        )
     full = train_rate(enc, False, a.train_steps, a.train_batch_size)
     frozen = train_rate(enc, True, a.train_steps, a.train_batch_size)
     print(f"training: {full:.1f} samples/s; word embeddings frozen: {frozen:.1f} samples/s = {frozen / full:.2f}x")

@@ -20,8 +20,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
-from transformers import (DataCollatorWithPadding, HfArgumentParser, Trainer,  # noqa: E402
-                          TrainingArguments, default_data_collator)
+from transformers import DataCollatorWithPadding, HfArgumentParser, Trainer, TrainingArguments, default_data_collator  # noqa: E402
 
 from sentiment.config import Params  # noqa: E402
 from sentiment.data import clean_text  # noqa: E402
@@ -42,8 +41,8 @@ class Args:
 
 def plain_run(a: Args, df: pd.DataFrame, out: Path) -> float:
     """What a tutorial does: pad every review to max_length, fp32, the model's own dropout."""
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
     import datasets
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     from sentiment.inference import resolve_model
 
@@ -52,22 +51,41 @@ def plain_run(a: Args, df: pd.DataFrame, out: Path) -> float:
     model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=2)
     enc = tok(df.text.tolist(), padding="max_length", truncation=True, max_length=a.max_length)
     ds = datasets.Dataset.from_dict({**enc, "labels": df.label.tolist()})
-    args = TrainingArguments(output_dir=str(out / "plain"), per_device_train_batch_size=a.batch_size,
-                             max_steps=a.steps, seed=a.seed, save_strategy="no", report_to="none",
-                             logging_steps=10**6, use_cpu=not torch.cuda.is_available(), disable_tqdm=True)
+    args = TrainingArguments(
+        output_dir=str(out / "plain"),
+        per_device_train_batch_size=a.batch_size,
+        max_steps=a.steps,
+        seed=a.seed,
+        save_strategy="no",
+        report_to="none",
+        logging_steps=10**6,
+        use_cpu=not torch.cuda.is_available(),
+        disable_tqdm=True,
+    )
     return _timed_train(Trainer(model=model, args=args, train_dataset=ds, data_collator=default_data_collator), a)
 
 
 def project_run(a: Args, df: pd.DataFrame, out: Path) -> float:
     """The finetune stage's own code path and defaults (bf16 where supported, dynamic
     padding, length-grouped batches, attention dropout 0, head+tail truncation)."""
-    p = Params(model_name=a.model_name, max_length=a.max_length, per_device_train_batch_size=a.batch_size,
-               seed=a.seed, precision=a.precision)
+    p = Params(
+        model_name=a.model_name,
+        max_length=a.max_length,
+        per_device_train_batch_size=a.batch_size,
+        seed=a.seed,
+        precision=a.precision,
+    )
     tok, model = load_for_training(p.model_name, p.attention_dropout)
     ds = to_dataset(tok, df, p.max_length, p.truncation)
-    args = dataclasses.replace(training_args(p, out / "project", len(ds), resolve_runtime(p)), max_steps=a.steps, eval_strategy="no",
-                               save_strategy="no", load_best_model_at_end=False, logging_steps=10**6,
-                               disable_tqdm=True)
+    args = dataclasses.replace(
+        training_args(p, out / "project", len(ds), resolve_runtime(p)),
+        max_steps=a.steps,
+        eval_strategy="no",
+        save_strategy="no",
+        load_best_model_at_end=False,
+        logging_steps=10**6,
+        disable_tqdm=True,
+    )
     trainer = Trainer(model=model, args=args, train_dataset=ds, data_collator=DataCollatorWithPadding(tok))
     return _timed_train(trainer, a)
 
@@ -84,10 +102,16 @@ def main() -> None:
     raw = pd.read_parquet("data/raw/imdb/train.parquet").sample(a.reviews, random_state=a.seed)
     df = raw.assign(text=raw.text.map(clean_text))
     out = Path("/tmp/bench_finetune")
-    print(f"{a.model_name}, max_length {a.max_length}, batch {a.batch_size}, {a.steps} steps, "
-          f"{torch.get_num_threads()} threads, cuda={torch.cuda.is_available()}", flush=True)
+    print(
+        f"{a.model_name}, max_length {a.max_length}, batch {a.batch_size}, {a.steps} steps, "
+        f"{torch.get_num_threads()} threads, cuda={torch.cuda.is_available()}",
+        flush=True,
+    )
     fast = project_run(a, df, out)
-    print(f"project settings : {fast:7.2f} samples/s ({resolve_runtime(Params(precision=a.precision))['precision']})", flush=True)
+    print(
+        f"project settings : {fast:7.2f} samples/s ({resolve_runtime(Params(precision=a.precision))['precision']})",
+        flush=True,
+    )
     if a.skip_plain:
         return
     plain = plain_run(a, df, out)

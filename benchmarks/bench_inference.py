@@ -38,15 +38,21 @@ class Args:
     n: int = field(default=2000, metadata={"help": "number of test reviews scored by each method"})
     seed: int = field(default=0, metadata={"help": "seed of the random sample of reviews"})
     data: str = field(default="data/raw/imdb/test.parquet", metadata={"help": "raw IMDB test split"})
-    max_length: list[int] = field(default_factory=lambda: [256],
-                                  metadata={"help": "tokens per review, same for both methods; several values "
-                                                    "run one comparison each"})
+    max_length: list[int] = field(
+        default_factory=lambda: [256],
+        metadata={"help": "tokens per review, same for both methods; several values run one comparison each"},
+    )
     batch_size: int = field(default=64, metadata={"help": "batch size of the project's inference"})
     truncation: str = field(default="head_tail", metadata={"help": "project truncation: head or head_tail"})
     precision: str = field(default="auto", metadata={"help": "project precision: auto, bf16, fp16 or fp32"})
     warmup: int = field(default=16, metadata={"help": "reviews each method scores before timing starts"})
-    threads: int = field(default=0, metadata={"help": "torch CPU threads for both methods (0: torch's default); "
-                                                      "use 1 on a machine shared with other busy processes"})
+    threads: int = field(
+        default=0,
+        metadata={
+            "help": "torch CPU threads for both methods (0: torch's default); "
+            "use 1 on a machine shared with other busy processes"
+        },
+    )
 
 
 def fp32_peak_gflops() -> tuple[float, str]:
@@ -95,9 +101,11 @@ def main() -> None:
     model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=2).eval()
     pos = positive_index(model.config)
     pos_name = model.config.id2label[pos]
-    print(f"{len(texts)} reviews, all-MiniLM-L6-v2 classifier, {torch.get_num_threads()} torch threads, "
-          f"{'cuda' if torch.cuda.is_available() else 'cpu'}; project precision "
-          f"{resolve_precision(args.precision)}, batch {args.batch_size}, truncation {args.truncation}")
+    print(
+        f"{len(texts)} reviews, all-MiniLM-L6-v2 classifier, {torch.get_num_threads()} torch threads, "
+        f"{'cuda' if torch.cuda.is_available() else 'cpu'}; project precision "
+        f"{resolve_precision(args.precision)}, batch {args.batch_size}, truncation {args.truncation}"
+    )
 
     def pipeline_runner(**kw):
         pipe = pipeline("text-classification", model=model, tokenizer=tokenizer, truncation=True, **kw)
@@ -105,31 +113,46 @@ def main() -> None:
 
     # The ordinary way: truncation=True cuts at the model's limit (512 tokens for MiniLM).
     ordinary = pipeline_runner()
-    ordinary(texts[:args.warmup])
+    ordinary(texts[: args.warmup])
     _, ordinary_rate = timed(ordinary, texts)
-    print(f"pipeline, the ordinary way (truncation at {tokenizer.model_max_length} tokens): "
-          f"{ordinary_rate:.1f} reviews/s")
+    print(
+        f"pipeline, the ordinary way (truncation at {tokenizer.model_max_length} tokens): {ordinary_rate:.1f} reviews/s"
+    )
     for max_length in args.max_length:
         like = pipeline_runner(max_length=max_length)
 
-        def run_project(xs):
-            return predict_proba(model, tokenizer, xs, max_length, args.truncation, args.batch_size,
-                                 args.precision, progress=False)
+        def run_project(xs, max_length=max_length):
+            return predict_proba(
+                model,
+                tokenizer,
+                xs,
+                max_length,
+                args.truncation,
+                None,
+                args.batch_size,
+                args.precision,
+                progress=False,
+            )
 
-        like(texts[:args.warmup])
-        run_project(texts[:args.warmup])
+        like(texts[: args.warmup])
+        run_project(texts[: args.warmup])
         p_pipe, pipe_rate = timed(like, texts)
         p_proj, proj_rate = timed(run_project, texts)
         agree = ((p_pipe >= 0.5) == (p_proj >= 0.5)).mean()
         lengths = np.array([min(len(ids), max_length) for ids in tokenizer(texts)["input_ids"]], dtype=float)
         gflops = proj_rate * lengths.mean() * forward_flops_per_token(model.config, lengths.mean()) / 1e9
         peak, how = fp32_peak_gflops()
-        print(f"max_length {max_length}: project {gflops:.0f} GFLOP/s = {gflops / peak:.0%} of this CPU's fp32 peak "
-              f"({peak:.0f} GFLOP/s: {how}); mean {lengths.mean():.0f} tokens/review")
-        print(f"max_length {max_length}: project {proj_rate:.1f} reviews/s | vs the ordinary pipeline "
-              f"{proj_rate / ordinary_rate:.2f}x | vs a pipeline also cut at {max_length} tokens "
-              f"({pipe_rate:.1f} reviews/s) {proj_rate / pipe_rate:.2f}x | same label as it on {agree:.1%}, "
-              f"max |dP| {np.abs(p_pipe - p_proj).max():.3f}")
+        print(
+            f"max_length {max_length}: project {gflops:.0f} GFLOP/s = {gflops / peak:.0%} of this CPU's fp32 peak "
+            f"({peak:.0f} GFLOP/s: {how}); mean {lengths.mean():.0f} tokens/review"
+        )
+        print(
+            f"max_length {max_length}: project {proj_rate:.1f} reviews/s | vs the ordinary pipeline "
+            f"{proj_rate / ordinary_rate:.2f}x | vs a pipeline also cut at {max_length} tokens "
+            f"({pipe_rate:.1f} reviews/s) {proj_rate / pipe_rate:.2f}x | same label as it on {agree:.1%}, "
+            f"max |dP| {np.abs(p_pipe - p_proj).max():.3f}"
+        )
+
 
 if __name__ == "__main__":
     main()

@@ -28,7 +28,7 @@ from sentiment.runtime import cpu_isa  # noqa: E402
 
 
 def score(pred: Predictor, texts: list[str]) -> tuple[np.ndarray, float]:
-    pred.predict_proba(texts[:pred.batch_size])  # warm-up
+    pred.predict_proba(texts[: pred.batch_size])  # warm-up
     start = time.perf_counter()
     prob = np.asarray(pred.predict_proba(texts))
     return prob, len(texts) / (time.perf_counter() - start)
@@ -43,20 +43,24 @@ def main() -> None:
     ap.add_argument("--engine", default="fbgemm", choices=["fbgemm", "onednn"], help="int8 kernels")
     a = ap.parse_args()
     df = pd.read_parquet(a.data)
-    df = df.iloc[:a.n] if a.n else df
+    df = df.iloc[: a.n] if a.n else df
     texts, y = df.text.tolist(), df.label.to_numpy()
     pred = Predictor(a.model, precision="fp32", batch_size=a.batch_size)
-    print(f"CPU class {cpu_isa()}, {torch.get_num_threads()} threads; {len(texts)} reviews of {a.data}, "
-          f"max_length {pred.max_length}")
+    print(
+        f"CPU class {cpu_isa()}, {torch.get_num_threads()} threads; {len(texts)} reviews of {a.data}, "
+        f"max_length {pred.max_length}"
+    )
     fp32, fp32_rate = score(pred, texts)
     torch.backends.quantized.engine = a.engine
     pred.model = torch.ao.quantization.quantize_dynamic(pred.model, {torch.nn.Linear}, dtype=torch.qint8)
     int8, int8_rate = score(pred, texts)
     acc = lambda p: compute_metrics(y, (p >= THRESHOLD).astype(int), p)["accuracy"]  # noqa: E731
     print(f"fp32: accuracy {acc(fp32):.4f}, {fp32_rate:.1f} reviews/s")
-    print(f"int8 dynamic ({a.engine}): accuracy {acc(int8):.4f}, {int8_rate:.1f} reviews/s = "
-          f"{int8_rate / fp32_rate:.2f}x; same label as fp32 for {np.mean((fp32 >= THRESHOLD) == (int8 >= THRESHOLD)):.4f}, "
-          f"max |P difference| {np.abs(fp32 - int8).max():.3f}")
+    print(
+        f"int8 dynamic ({a.engine}): accuracy {acc(int8):.4f}, {int8_rate:.1f} reviews/s = "
+        f"{int8_rate / fp32_rate:.2f}x; same label as fp32 for {np.mean((fp32 >= THRESHOLD) == (int8 >= THRESHOLD)):.4f}, "
+        f"max |P difference| {np.abs(fp32 - int8).max():.3f}"
+    )
 
 
 if __name__ == "__main__":

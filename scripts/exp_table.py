@@ -21,11 +21,18 @@ def flatten(d: dict, prefix: str = "") -> dict:
 
 def experiments(cwd: str = ".") -> list[dict]:
     """[{name, params, metrics}] for every experiment of the current commit."""
-    raw = json.loads(subprocess.run([sys.executable, "-m", "dvc", "exp", "show", "--all-commits", "--json"], cwd=cwd,
-                                    capture_output=True, text=True, check=True).stdout)
+    raw = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "dvc", "exp", "show", "--all-commits", "--json"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
     rows = []
     for base in raw:
-        for exp in (base.get("experiments") or []):
+        for exp in base.get("experiments") or []:
             for rev in exp.get("revs", []):
                 data = rev.get("data") or {}
                 params = flatten((data.get("params") or {}).get("params.yaml", {}).get("data", {}))
@@ -41,8 +48,10 @@ def workspace(root: str = ".", name: str = "workspace") -> dict:
     import yaml
 
     r = Path(root)
-    metrics = {str(p.relative_to(r)): flatten(json.loads(p.read_text()))
-               for p in [*(r / "metrics/models").glob("*.json"), *(r / "metrics/robustness").glob("*.json")]}
+    metrics = {
+        str(p.relative_to(r)): flatten(json.loads(p.read_text()))
+        for p in [*(r / "metrics/models").glob("*.json"), *(r / "metrics/robustness").glob("*.json")]
+    }
     return {"name": name, "params": flatten(yaml.safe_load(open(r / "params.yaml"))), "metrics": metrics}
 
 
@@ -53,8 +62,9 @@ def committed(rev: str) -> dict:
     def show(path: str) -> str:
         return subprocess.run(["git", "show", f"{rev}:{path}"], capture_output=True, text=True, check=True).stdout
 
-    names = subprocess.run(["git", "ls-tree", "--name-only", rev, "metrics/models/"], capture_output=True,
-                           text=True, check=True).stdout.split()
+    names = subprocess.run(
+        ["git", "ls-tree", "--name-only", rev, "metrics/models/"], capture_output=True, text=True, check=True
+    ).stdout.split()
     metrics = {n: flatten(json.loads(show(n))) for n in names if n.endswith(".json")}
     return {"name": f"commit {rev}", "params": flatten(yaml.safe_load(show("params.yaml"))), "metrics": metrics}
 
@@ -76,18 +86,32 @@ def table(rows: list[dict], param, models=("finetuned", "ensemble")) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--param", required=True, nargs="+",
-                    help="params.yaml key(s) swept, e.g. learning_rate, or max_length train_size")
+    ap.add_argument(
+        "--param",
+        required=True,
+        nargs="+",
+        help="params.yaml key(s) swept, e.g. learning_rate, or max_length train_size",
+    )
     ap.add_argument("--names", nargs="*", default=[], help="experiment names to include")
-    ap.add_argument("--commits", nargs="*", default=[],
-                    help="git revisions whose committed default run is a row too (e.g. the previous default)")
+    ap.add_argument(
+        "--commits",
+        nargs="*",
+        default=[],
+        help="git revisions whose committed default run is a row too (e.g. the previous default)",
+    )
     ap.add_argument("--out", required=True, help="markdown file to write")
     ap.add_argument("--title", default="")
     a = ap.parse_args()
-    rows = ([r for r in experiments() if r["name"] in a.names] if a.names else []) + \
-        [committed(c) for c in a.commits] + [workspace()]
-    text = (f"# {a.title}\n\n" if a.title else "") + table(rows, a.param) + (
-        "\nValidation decides (2,478 held-out train reviews); test is reported only.\n")
+    rows = (
+        ([r for r in experiments() if r["name"] in a.names] if a.names else [])
+        + [committed(c) for c in a.commits]
+        + [workspace()]
+    )
+    text = (
+        (f"# {a.title}\n\n" if a.title else "")
+        + table(rows, a.param)
+        + ("\nValidation decides (2,478 held-out train reviews); test is reported only.\n")
+    )
     open(a.out, "w").write(text)
     print(text)
 

@@ -55,8 +55,21 @@ def sample_reviews(path: Path, n: int, seed: int) -> list[str]:
 
 
 def start_server(args, port: int, log_file) -> subprocess.Popen:
-    cmd = [sys.executable, str(ROOT / "src" / "serve.py"), "--model", args.model, "--host", HOST, "--port", str(port),
-           "--no-access-log", "--log-level", "warning", "--max-batch", str(max(64, args.batch))]
+    cmd = [
+        sys.executable,
+        str(ROOT / "src" / "serve.py"),
+        "--model",
+        args.model,
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--max-batch",
+        str(max(64, args.batch)),
+    ]
     if args.batch_size:
         cmd += ["--batch-size", str(args.batch_size)]
     if args.threads:
@@ -125,23 +138,38 @@ def run_phase(url: str, payloads: list[list[str]], clients: int) -> dict:
     ok = len(latencies)
     n_reviews = sum(len(p) for p in payloads) * ok / len(payloads)
     lat = np.array(latencies) * 1000 if latencies else np.array([np.nan])
-    return {"requests": len(payloads), "ok": ok, "errors": len(errors), "first_error": errors[0] if errors else None,
-            "reviews_per_request": len(payloads[0]), "wall_s": round(wall, 2),
-            "requests_per_s": round(ok / wall, 2), "reviews_per_s": round(n_reviews / wall, 1),
-            "latency_ms_p50": round(float(np.percentile(lat, 50)), 1),
-            "latency_ms_p99": round(float(np.percentile(lat, 99)), 1),
-            "latency_ms_max": round(float(lat.max()), 1)}
+    return {
+        "requests": len(payloads),
+        "ok": ok,
+        "errors": len(errors),
+        "first_error": errors[0] if errors else None,
+        "reviews_per_request": len(payloads[0]),
+        "wall_s": round(wall, 2),
+        "requests_per_s": round(ok / wall, 2),
+        "reviews_per_s": round(n_reviews / wall, 1),
+        "latency_ms_p50": round(float(np.percentile(lat, 50)), 1),
+        "latency_ms_p99": round(float(np.percentile(lat, 99)), 1),
+        "latency_ms_max": round(float(lat.max()), 1),
+    }
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog="\n".join(__doc__.split("\n\n")[2:]),
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog="\n".join(__doc__.split("\n\n")[2:]),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("--model", default="models/ensemble", help="model to serve (default: %(default)s)")
-    ap.add_argument("--data", default="data/raw/imdb/test.parquet", type=Path,
-                    help="reviews to send, a parquet file with a text column (default: %(default)s)")
+    ap.add_argument(
+        "--data",
+        default="data/raw/imdb/test.parquet",
+        type=Path,
+        help="reviews to send, a parquet file with a text column (default: %(default)s)",
+    )
     ap.add_argument("--requests", type=int, default=200, help="single-review requests (default: %(default)s)")
-    ap.add_argument("--batch-requests", type=int, default=50,
-                    help="batched requests (default: %(default)s; x --batch reviews each)")
+    ap.add_argument(
+        "--batch-requests", type=int, default=50, help="batched requests (default: %(default)s; x --batch reviews each)"
+    )
     ap.add_argument("--batch", type=int, default=32, help="reviews per batched request (default: %(default)s)")
     ap.add_argument("--clients", type=int, default=4, help="concurrent clients (default: %(default)s)")
     ap.add_argument("--warmup", type=int, default=4, help="untimed requests first (default: %(default)s)")
@@ -159,8 +187,9 @@ def main(argv=None) -> int:
 
     reviews = sample_reviews(data, args.requests + args.batch_requests * args.batch, args.seed)
     singles = [[reviews[i % len(reviews)]] for i in range(args.requests)]
-    batches = [[reviews[(i * args.batch + j) % len(reviews)] for j in range(args.batch)]
-               for i in range(args.batch_requests)]
+    batches = [
+        [reviews[(i * args.batch + j) % len(reviews)] for j in range(args.batch)] for i in range(args.batch_requests)
+    ]
 
     port = free_port()
     url = f"http://{HOST}:{port}"
@@ -171,15 +200,23 @@ def main(argv=None) -> int:
             health = wait_healthy(proc, url, args.startup_timeout)
             startup = time.perf_counter() - t
             print(f"server up in {startup:.1f}s at {url} on {cpu_model()}: model {health['model']}", flush=True)
-            run_phase(url, singles[:args.warmup] + batches[:1], 1)  # warm-up, not timed
-            results = {"model": health["model"], "cpu": cpu_model(), "cpus": os.cpu_count(), "clients": args.clients,
-                       "startup_s": round(startup, 1)}
+            run_phase(url, singles[: args.warmup] + batches[:1], 1)  # warm-up, not timed
+            results = {
+                "model": health["model"],
+                "cpu": cpu_model(),
+                "cpus": os.cpu_count(),
+                "clients": args.clients,
+                "startup_s": round(startup, 1),
+            }
             for name, payloads in (("single", singles), (f"batch{args.batch}", batches)):
                 res = run_phase(url, payloads, args.clients)
                 results[name] = res
-                print(f"{name:>8}: {res['ok']}/{res['requests']} ok in {res['wall_s']}s | "
-                      f"{res['requests_per_s']} req/s, {res['reviews_per_s']} reviews/s | "
-                      f"latency p50 {res['latency_ms_p50']} ms, p99 {res['latency_ms_p99']} ms", flush=True)
+                print(
+                    f"{name:>8}: {res['ok']}/{res['requests']} ok in {res['wall_s']}s | "
+                    f"{res['requests_per_s']} req/s, {res['reviews_per_s']} reviews/s | "
+                    f"latency p50 {res['latency_ms_p50']} ms, p99 {res['latency_ms_p99']} ms",
+                    flush=True,
+                )
                 if res["errors"]:
                     print(f"          {res['errors']} errors, first: {res['first_error']}", flush=True)
             with httpx.Client(base_url=url) as c:
@@ -193,7 +230,11 @@ def main(argv=None) -> int:
     print(json.dumps(results, indent=2))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
-    return 1 if any(results[k]["errors"] for k in results if isinstance(results[k], dict) and "errors" in results[k]) else 0
+    return (
+        1
+        if any(results[k]["errors"] for k in results if isinstance(results[k], dict) and "errors" in results[k])
+        else 0
+    )
 
 
 if __name__ == "__main__":

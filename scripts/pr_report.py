@@ -31,8 +31,12 @@ MODELS_DIR = "metrics/models"
 COMPARISON = "metrics/comparison.json"
 ROC = "plots/curves/roc.json"
 # (split, metric, column header); CIs are shown for the test columns
-COLUMNS = [("val", "accuracy", "val acc"), ("test", "accuracy", "test acc"),
-           ("test", "f1", "test F1"), ("test", "roc_auc", "test ROC-AUC")]
+COLUMNS = [
+    ("val", "accuracy", "val acc"),
+    ("test", "accuracy", "test acc"),
+    ("test", "f1", "test F1"),
+    ("test", "roc_auc", "test ROC-AUC"),
+]
 DASH = "—"
 
 
@@ -87,8 +91,11 @@ def load(rev: str | None, cwd: str) -> dict:
     models = {m: split_metrics(git_json(rev, f"{MODELS_DIR}/{m}.json", cwd)) for m in list_models(rev, cwd)}
     best = (comparison or {}).get("best_on_val")
     if best is None:  # older comparison.json: pick the best validation accuracy if there is one
-        val = {m: s["val"]["accuracy"] for m, s in models.items()
-               if isinstance(s.get("val", {}).get("accuracy"), (int, float))}
+        val = {
+            m: s["val"]["accuracy"]
+            for m, s in models.items()
+            if isinstance(s.get("val", {}).get("accuracy"), (int, float))
+        }
         best = max(val, key=val.get) if val else None
     return {"models": models, "ci": {m: test_ci(comparison, m) for m in models}, "best_on_val": best}
 
@@ -182,13 +189,17 @@ def roc_rows(base_rev: str, head_rev: str | None, cwd: str) -> tuple[list[dict],
             for row in ((e.get("content") or {}).get("data") or {}).get("values") or []:
                 side = {base_rev: "base", head_label: "PR"}.get(row.get("rev"))
                 if side and "fpr" in row and "tpr" in row:
-                    got.setdefault(side, []).append({"model": str(row.get("model", "")), "fpr": row["fpr"],
-                                                     "tpr": row["tpr"], "version": side})
+                    got.setdefault(side, []).append(
+                        {"model": str(row.get("model", "")), "fpr": row["fpr"], "tpr": row["tpr"], "version": side}
+                    )
             for side, rs in got.items():
                 by_side.setdefault(side, rs)
     rows = by_side.get("base", []) + by_side.get("PR", [])
-    missing = [f"{name} ({rev})" for name, rev in (("base", base_rev), ("PR", head_label))
-               if not any(x["version"] == name for x in rows)]
+    missing = [
+        f"{name} ({rev})"
+        for name, rev in (("base", base_rev), ("PR", head_label))
+        if not any(x["version"] == name for x in rows)
+    ]
     return rows, missing
 
 
@@ -196,31 +207,37 @@ def roc_spec(rows: list[dict]) -> dict:
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "title": "ROC, test set: base (dashed) vs PR (solid)",
-        "width": 420, "height": 420,
+        "width": 420,
+        "height": 420,
         "data": {"values": rows},
         "mark": {"type": "line", "strokeWidth": 1.6},
         "encoding": {
-            "x": {"field": "fpr", "type": "quantitative", "title": "false positive rate",
-                  "scale": {"domain": [0, 1]}},
-            "y": {"field": "tpr", "type": "quantitative", "title": "true positive rate",
-                  "scale": {"domain": [0, 1]}},
+            "x": {"field": "fpr", "type": "quantitative", "title": "false positive rate", "scale": {"domain": [0, 1]}},
+            "y": {"field": "tpr", "type": "quantitative", "title": "true positive rate", "scale": {"domain": [0, 1]}},
             "color": {"field": "model", "type": "nominal", "title": "model"},
-            "strokeDash": {"field": "version", "type": "nominal", "title": "version",
-                           "scale": {"domain": ["base", "PR"], "range": [[5, 3], [1, 0]]}},
+            "strokeDash": {
+                "field": "version",
+                "type": "nominal",
+                "title": "version",
+                "scale": {"domain": ["base", "PR"], "range": [[5, 3], [1, 0]]},
+            },
             "detail": [{"field": "model"}, {"field": "version"}],
             "order": [{"field": "fpr", "type": "quantitative"}, {"field": "tpr", "type": "quantitative"}],
         },
     }
 
 
-def plot_section(base_rev: str, head_rev: str | None, cwd: str, plot_dir: Path, link_dir: Path,
-                 plot_url: str | None) -> str:
+def plot_section(
+    base_rev: str, head_rev: str | None, cwd: str, plot_dir: Path, link_dir: Path, plot_url: str | None
+) -> str:
     """Writes plot_dir/roc.png (+ .svg, + the spec) and returns the markdown line; never raises."""
     try:
         rows, missing = roc_rows(base_rev, head_rev, cwd)
         if not rows:
-            return (f"ROC picture: not drawn, no `{ROC}` data at {' or '.join(missing)} "
-                    "(a DVC-cached plot needs `dvc pull` first).")
+            return (
+                f"ROC picture: not drawn, no `{ROC}` data at {' or '.join(missing)} "
+                "(a DVC-cached plot needs `dvc pull` first)."
+            )
         try:
             import vl_convert
         except ImportError:
@@ -241,8 +258,14 @@ def plot_section(base_rev: str, head_rev: str | None, cwd: str, plot_dir: Path, 
 
 
 # --------------------------------------------------------------------------- the report
-def report(base_rev: str, head_rev: str | None = None, cwd: str = ".", plot_dir: str | None = None,
-           link_dir: str | None = None, plot_url: str | None = None) -> str:
+def report(
+    base_rev: str,
+    head_rev: str | None = None,
+    cwd: str = ".",
+    plot_dir: str | None = None,
+    link_dir: str | None = None,
+    plot_url: str | None = None,
+) -> str:
     for rev in filter(None, (base_rev, head_rev)):
         if _run(["git", "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], cwd).returncode != 0:
             raise SystemExit(f"pr_report: unknown git revision {rev!r}")
@@ -261,8 +284,7 @@ def report(base_rev: str, head_rev: str | None = None, cwd: str = ".", plot_dir:
         out += ["", line]
     out += ["", params_section(base_rev, head_rev, cwd)]
     if plot_dir:
-        out += ["", plot_section(base_rev, head_rev, cwd, Path(cwd) / plot_dir,
-                                      Path(link_dir or cwd), plot_url)]
+        out += ["", plot_section(base_rev, head_rev, cwd, Path(cwd) / plot_dir, Path(link_dir or cwd), plot_url)]
     return "\n".join(out) + "\n"
 
 
@@ -272,8 +294,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("head", nargs="?", help="PR revision (default: the workspace)")
     ap.add_argument("-o", "--output", help="write the markdown here instead of stdout")
     ap.add_argument("--plot-dir", help="draw the ROC overlay into DIR/roc.png (and roc.svg)")
-    ap.add_argument("--plot-url", help="link the picture to this URL (e.g. the CI run with the "
-                                       "artifact) instead of embedding its relative path")
+    ap.add_argument(
+        "--plot-url",
+        help="link the picture to this URL (e.g. the CI run with the artifact) instead of embedding its relative path",
+    )
     a = ap.parse_args(argv)
     link_dir = str(Path(a.output).resolve().parent) if a.output else os.getcwd()
     plot_dir = str(Path(a.plot_dir).resolve()) if a.plot_dir else None

@@ -5,7 +5,7 @@
 # of their day, which the table's params columns show): the learning rate, the batch size, or
 # the same training budget spent on more epochs or on more/fewer tokens per review. Only
 # finetune and the stages after it rerun (the rest comes from the run-cache).
-# Table: metrics/selection/finetune_16k.md (the 12,000 x 256 budget before it: finetune.md).
+# Table: research/finetune_sweeps/finetune_16k.md (the 12,000 x 256 budget before it: finetune.md).
 #   bash scripts/sweep_finetune.sh                          # every experiment below (~17-20 min each on 2 cores)
 #   bash scripts/sweep_finetune.sh ft-lr2.7e-4 ft-bs8       # some of them (the committed table's 256-token row
 #                                                           # ran as ft-len256-8k-lr1.8e-4, the same overrides)
@@ -35,7 +35,7 @@ for name in "${NAMES[@]}"; do
   dvc exp run --queue -n "$name" "${args[@]}"
 done
 dvc exp run --run-all --jobs 1
-python scripts/exp_table.py --out metrics/selection/finetune_16k.md \
+python scripts/exp_table.py --out research/finetune_sweeps/finetune_16k.md \
   --param num_train_epochs train_size max_length per_device_train_batch_size learning_rate \
   --title "Fine-tune budget, batch size and learning rate, chosen on validation (scripts/sweep_finetune.sh)" \
   --names "${NAMES[@]}"

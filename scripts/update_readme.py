@@ -1,49 +1,97 @@
-"""Copy generated tables into README.md between their markers, so no number is typed by hand.
+"""Copy generated tables into README.md and docs/, between their markers, so no number is typed by hand.
 
     python scripts/update_readme.py          # after `dvc repro`
-    python scripts/update_readme.py --check  # exit 1 if README is stale (CI-friendly)
+    python scripts/update_readme.py --check  # exit 1 if a page is stale (CI-friendly)
 
-Blocks: <!-- results:start/end --> <- metrics/summary.md; <!-- robustness:start/end --> <- metrics/robustness.md; <!-- cost:start/end --> <- logs/<stage>.json
-(through scripts/cost_table.py).
+Blocks (<!-- name:start --> ... <!-- name:end -->):
+  README.md          headline   <- metrics/models/*.json, metrics/robustness/domains.json, metrics/comparison.json
+                     pipeline   <- `dvc dag --md` (the diagram cannot drift from dvc.yaml)
+  docs/results.md    results    <- metrics/summary.md;  robustness <- metrics/robustness.md
+  docs/cost.md       cost       <- logs/<stage>.json (scripts/cost_table.py)
 """
 
 import argparse
+import json
 import re
+import subprocess
 import sys
 from pathlib import Path
 
-BLOCKS = {"results": "metrics/summary.md", "robustness": "metrics/robustness.md"}
+SOURCES = ("amazon", "imdb", "yelp")
 
 
-def fill(readme: str, name: str, body: str) -> str:
+def fill(page: str, name: str, body: str, where: str = "README.md") -> str:
     pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
-    if not pattern.search(readme):
-        raise SystemExit(f"README.md has no <!-- {name}:start --> ... <!-- {name}:end --> block")
-    return pattern.sub(lambda m: m.group(1) + body.rstrip() + "\n" + m.group(2), readme)
+    if not pattern.search(page):
+        raise SystemExit(f"{where} has no <!-- {name}:start --> ... <!-- {name}:end --> block")
+    return pattern.sub(lambda m: m.group(1) + body.rstrip() + "\n" + m.group(2), page)
+
+
+def from_markdown(path: str) -> str:
+    body = Path(path).read_text()
+    body = body.split("\n", 2)[2] if body.startswith("# ") else body  # drop the file's own title
+    return re.sub(r"(?m)^## ", "### ", body)  # its sections sit under a page section
+
+
+def headline(metrics: Path = Path("metrics")) -> str:
+    """One row per model: test and validation accuracy, and accuracy on the sentence set's report half."""
+    best = json.loads((metrics / "comparison.json").read_text())["best_on_val"]
+    domains = json.loads((metrics / "robustness" / "domains.json").read_text())
+    rows = []
+    for f in (metrics / "models").glob("*.json"):
+        m = json.loads(f.read_text())
+        rows.append((m["test"]["accuracy"], f.stem, m))
+    out = [
+        "| model | IMDB test accuracy [95% CI] | validation | one-liners: Amazon / IMDB / Yelp |",
+        "|---|---|---|---|",
+    ]
+    ci = json.loads((metrics / "comparison.json").read_text())["models"]
+    for acc, name, m in sorted(rows, key=lambda r: (-r[0], r[1])):
+        lo, hi = ci[name]["test"]["ci95"]["accuracy"]
+        report = domains.get(name, {}).get("report", {})
+        sents = " / ".join(f"{report[s]['accuracy']:.3f}" for s in SOURCES) if report else "—"
+        label = f"**{name}** (best on validation)" if name == best else name
+        out.append(f"| {label} | {acc:.4f} [{lo:.3f}, {hi:.3f}] | {m['val']['accuracy']:.4f} | {sents} |")
+    return "\n".join(out) + "\n"
+
+
+def dag() -> str:
+    r = subprocess.run([sys.executable, "-m", "dvc", "dag", "--md"], capture_output=True, text=True, check=True)
+    return r.stdout
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--readme", default="README.md")
-    ap.add_argument("--check", action="store_true", help="only report whether README is up to date")
+    ap.add_argument("--check", action="store_true", help="only report whether the pages are up to date")
     a = ap.parse_args()
-    readme = Path(a.readme).read_text()
-    new = readme
-    for name, src in BLOCKS.items():
-        if Path(src).is_file():
-            body = Path(src).read_text()
-            body = body.split("\n", 2)[2] if body.startswith("# ") else body  # drop the file's own title
-            body = re.sub(r"(?m)^## ", "### ", body)  # its sections sit under a README section
-            new = fill(new, name, body)
-    if Path("logs").is_dir():
-        sys.path.insert(0, str(Path(__file__).parent))
-        import cost_table
+    sys.path.insert(0, str(Path(__file__).parent))
+    import cost_table
 
-        new = fill(new, "cost", cost_table.render(Path("logs")))
-    if a.check:
-        sys.exit(0 if new == readme else f"{a.readme} is stale: run python scripts/update_readme.py")
-    Path(a.readme).write_text(new)
-    print(f"{a.readme}: {'updated' if new != readme else 'already up to date'}")
+    blocks = {
+        "README.md": {"pipeline": dag},
+        "docs/results.md": {},
+        "docs/cost.md": {},
+    }
+    if Path("metrics/comparison.json").is_file() and Path("metrics/robustness/domains.json").is_file():
+        blocks["README.md"]["headline"] = headline
+    for name, src in (("results", "metrics/summary.md"), ("robustness", "metrics/robustness.md")):
+        if Path(src).is_file():
+            blocks["docs/results.md"][name] = lambda src=src: from_markdown(src)
+    if Path("logs").is_dir():
+        blocks["docs/cost.md"]["cost"] = lambda: cost_table.render(Path("logs"))
+    stale = []
+    for page, fills in blocks.items():
+        old = Path(page).read_text()
+        new = old
+        for name, make in fills.items():
+            new = fill(new, name, make(), page)
+        if new != old:
+            stale.append(page)
+            if not a.check:
+                Path(page).write_text(new)
+    if a.check and stale:
+        sys.exit(f"stale: {', '.join(stale)}: run python scripts/update_readme.py")
+    print("updated: " + ", ".join(stale) if stale else "already up to date")
 
 
 if __name__ == "__main__":

@@ -22,39 +22,54 @@ def main() -> None:
     import joblib
     import pandas as pd
 
+    from sentiment.baseline import (
+        build,
+        fit_predict,
+        point_label,
+        predict_proba,
+        search_space,
+        select_and_refit,
+        select_on_validation,
+    )
     from sentiment.data import sentence_crops, with_crops
-    from sentiment.baseline import (AUGMENTED, build, fit_predict, point_label, predict_proba, search_space,
-                                    select_and_refit, select_on_validation)
     from sentiment.io import atomic_path, make_predictions, write_json, write_predictions, write_stage_log
 
     train, val, test = (pd.read_parquet(f"{DATA}/{s}.parquet") for s in ("train", "val", "test"))
     augmented = with_crops(train, p.augment_crops, p.crop_max_sentences, p.seed)  # short-text robustness
-    # with refit_with_val the validation reviews (and, for AUGMENTED models, their own crops) join the
+    # with refit_with_val the validation reviews (and, for models in crop_models, their own crops) join the
     # training texts for the saved model: refit on fit_on + val + extra
-    val_crops = (sentence_crops(val, p.augment_crops, p.crop_max_sentences, p.seed)
-                 if p.refit_with_val and set(AUGMENTED) & set(p.models) else val.iloc[:0])
+    val_crops = (
+        sentence_crops(val, p.augment_crops, p.crop_max_sentences, p.seed)
+        if p.refit_with_val and set(p.crop_models) & set(p.models)
+        else val.iloc[:0]
+    )
     seconds, selection = {}, {}
     for name in p.models:
         model = build(name, p)
-        fit_on, extra = (augmented, val_crops) if name in AUGMENTED else (train, val.iloc[:0])
+        fit_on, extra = (augmented, val_crops) if name in p.crop_models else (train, val.iloc[:0])
         grid = search_space(name, p)
         sizes = {"fit": len(fit_on), "refit": len(fit_on) + len(val) + len(extra) if p.refit_with_val else 0}
-        step = lambda what: timed(f"{name}: {what}" + (f" on {sizes[what]} texts" if what in sizes else ""),
-                                  log, seconds, f"{name}_{what}")
+
+        def step(what, name=name, sizes=sizes):  # bound now: one timer per model
+            label = f"{name}: {what}" + (f" on {sizes[what]} texts" if what in sizes else "")
+            return timed(label, log, seconds, f"{name}_{what}")
+
         if grid and any(len(v) > 1 for v in grid.values()):
             log.info("%s: selecting %s on %d validation reviews", name, grid, len(val))
             args = (model, grid, fit_on.text.tolist(), fit_on.label.values, val.text.tolist(), val.label.values)
             if p.refit_with_val:
-                best, rows, model = select_and_refit(*args, extra.text.tolist(), extra.label.values,
-                                                     n_jobs=p.n_jobs, step=step)
+                best, rows, model = select_and_refit(
+                    *args, extra.text.tolist(), extra.label.values, n_jobs=p.n_jobs, step=step
+                )
             else:
                 with step("select"):
                     best, rows = select_on_validation(*args, n_jobs=p.n_jobs)
                 model.set_params(**best)
             # validation accuracy per point (no fit times: the committed record must reproduce)
-            selection[name] = {"chosen": point_label(name, best),
-                               "val_accuracy": {point_label(name, {k: r[k] for k in grid}): round(r["val_accuracy"], 6)
-                                                for r in rows}}
+            selection[name] = {
+                "chosen": point_label(name, best),
+                "val_accuracy": {point_label(name, {k: r[k] for k in grid}): round(r["val_accuracy"], 6) for r in rows},
+            }
             log.info("%s: chose %s", name, best)
             val_prob = next(r["val_prob"] for r in rows if {k: r[k] for k in grid} == best)  # its train-only fit
             if p.refit_with_val:
@@ -65,11 +80,13 @@ def main() -> None:
         else:
             # Validation predictions stay out-of-sample (the ensemble is fit on them); with refit_with_val
             # the saved model and its test predictions also learn from the validation reviews
-            # (learning curve: metrics/selection/learning_curve.md).
+            # (learning curve: research/nbsvm/learning_curve.md).
             refit_on = pd.concat([fit_on, val, extra], ignore_index=True) if p.refit_with_val else None
             val_prob, test_prob = fit_predict(model, fit_on, val, test, refit_on, step, None, p.n_jobs)
-        frames = [make_predictions("val", val.uid, val.label, val_prob),
-                  make_predictions("test", test.uid, test.label, test_prob)]
+        frames = [
+            make_predictions("val", val.uid, val.label, val_prob),
+            make_predictions("test", test.uid, test.label, test_prob),
+        ]
         log.info("%s: val accuracy %.4f", name, (frames[0].pred == frames[0].label).mean())
         with atomic_path(f"{MODELS_DIR}/{name}.joblib") as tmp:
             joblib.dump(model, tmp)

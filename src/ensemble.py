@@ -24,8 +24,12 @@ log = logging.getLogger("ensemble")
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--section", choices=ENSEMBLES, default="ensemble",
-                    help="params.yaml section; also the name of the model, its predictions and its records")
+    ap.add_argument(
+        "--section",
+        choices=ENSEMBLES,
+        default="ensemble",
+        help="params.yaml section; also the name of the model, its predictions and its records",
+    )
     name = ap.parse_args().section
     model_dir, pred_file = f"models/{name}", f"predictions/{name}/{name}.parquet"
     params = load_params()  # validate before the heavy imports
@@ -33,12 +37,25 @@ def main() -> None:
     import numpy as np
     import pandas as pd
 
-    from sentiment.ensemble import (candidates_by_features, choose_stacker, fit_stacker, logit, member_features,
-                                    route_candidates, route_short, stack_features, stacker_spec)
-    from sentiment.io import (atomic_path, make_predictions, read_predictions, write_json, write_predictions,
-                              write_stage_log)
+    from sentiment.ensemble import (
+        candidates_by_features,
+        choose_stacker,
+        fit_stacker,
+        member_features,
+        route_candidates,
+        stacker_spec,
+    )
+    from sentiment.io import (
+        atomic_path,
+        make_predictions,
+        read_predictions,
+        write_json,
+        write_predictions,
+        write_stage_log,
+    )
     from sentiment.robustness import load_sentences, model_scorer, split_halves
     from sentiment.scorers import settings
+    from sentiment.stacker import logit, route_short, stack_features
 
     try:
         preds = read_predictions("predictions", p.members)
@@ -58,14 +75,21 @@ def main() -> None:
         sentences = split_halves(load_sentences(r.data_dir), r.report_frac, r.seed)
         sel = sentences[sentences.half == "selection"].reset_index(drop=True)
         with timed(f"members scoring {len(sel)} selection-half sentences", log, seconds, "members_sentences"):
-            Z_sel = np.column_stack([logit(model_scorer(m, params.pretrained_eval)(sel.text.tolist()))
-                                     for m in p.members])
+            Z_sel = np.column_stack(
+                [logit(model_scorer(m, params.pretrained_eval)(sel.text.tolist())) for m in p.members]
+            )
     for features in p.features:
         with timed(f"fitting the {features} stacker on {len(val)} validation reviews", log, seconds, features):
             fits[features] = fit_stacker(stack_features(Z_val, val.text, features), y, p.C, p.cv_folds, p.seed)
-        sel_args = {} if sel is None else dict(
-            sel=sel, sel_prob=fits[features][0].predict_proba(stack_features(Z_sel, sel.text, features))[:, 1],
-            sel_short_logit=col(Z_sel))
+        sel_args = (
+            {}
+            if sel is None
+            else dict(
+                sel=sel,
+                sel_prob=fits[features][0].predict_proba(stack_features(Z_sel, sel.text, features))[:, 1],
+                sel_short_logit=col(Z_sel),
+            )
+        )
         for c in route_candidates(features, fits[features][3], y, val.text, col(Z_val), p.short_words, **sel_args):
             log.info("candidate %s", c)
             candidates.append(c)
@@ -73,21 +97,48 @@ def main() -> None:
     chosen, n_words = best["features"], best["short_words"]
     model, report, oof, _ = fits[chosen]
     # a zero-shot member is served by the settings pretrained_eval chose for it (its predictions' meta)
-    scorers = {m: vars(settings(params.pretrained_eval, **df.attrs["meta"].get("settings", {})))
-               for m, df in preds.items() if df.attrs["stage"] == "pretrained"}
-    spec = stacker_spec(model, p.members, {m: df.attrs["stage"] for m, df in preds.items()}, chosen,
-                        n_words, p.short_member, scorers)
+    scorers = {
+        m: vars(settings(params.pretrained_eval, **df.attrs["meta"].get("settings", {})))
+        for m, df in preds.items()
+        if df.attrs["stage"] == "pretrained"
+    }
+    spec = stacker_spec(
+        model, p.members, {m: df.attrs["stage"] for m, df in preds.items()}, chosen, n_words, p.short_member, scorers
+    )
     weights = {m["name"]: m["coef"] for m in spec["members"]}
-    log.info("features %s, short_words %d, C=%s, weights %s; nested-CV validation accuracy %.4f", chosen,
-             n_words, report["C"], {k: round(v, 3) for k, v in weights.items()}, best["nested_cv_accuracy"])
-    frames = [make_predictions("val", val.uid, val.label,  # out-of-fold: honest val metrics
-                               route_short(oof, col(Z_val), val.text, n_words)),
-              make_predictions("test", test.uid, test.label,
-                               route_short(model.predict_proba(stack_features(Z_test, test.text, chosen))[:, 1],
-                                           col(Z_test), test.text, n_words))]
-    stacker = {"features": chosen, **report, "nested_cv_accuracy": best["nested_cv_accuracy"],
-               "short_words": n_words, "short_member": p.short_member if n_words else None,
-               "coef": weights, "intercept": spec["intercept"]}
+    log.info(
+        "features %s, short_words %d, C=%s, weights %s; nested-CV validation accuracy %.4f",
+        chosen,
+        n_words,
+        report["C"],
+        {k: round(v, 3) for k, v in weights.items()},
+        best["nested_cv_accuracy"],
+    )
+    frames = [
+        make_predictions(
+            "val",
+            val.uid,
+            val.label,  # out-of-fold: honest val metrics
+            route_short(oof, col(Z_val), val.text, n_words),
+        ),
+        make_predictions(
+            "test",
+            test.uid,
+            test.label,
+            route_short(
+                model.predict_proba(stack_features(Z_test, test.text, chosen))[:, 1], col(Z_test), test.text, n_words
+            ),
+        ),
+    ]
+    stacker = {
+        "features": chosen,
+        **report,
+        "nested_cv_accuracy": best["nested_cv_accuracy"],
+        "short_words": n_words,
+        "short_member": p.short_member if n_words else None,
+        "coef": weights,
+        "intercept": spec["intercept"],
+    }
     if chosen == "logits_x_length":
         stacker["length_coef"] = {m["name"]: m["length_coef"] for m in spec["members"]}
     # a transformer member's arithmetic decides the ensemble's numbers too: record it

@@ -28,7 +28,7 @@ def main() -> None:
     import pandas as pd
 
     from sentiment.data import negation_pairs, stratified_subsample, with_crops
-    from sentiment.finetune import fingerprint, finish_checkpoints, is_main_process, predict_proba, train
+    from sentiment.finetune import fingerprint, finish_checkpoints, is_main_process, predict_proba, save_model, train
     from sentiment.inference import hub_id
     from sentiment.io import atomic_path, make_predictions, write_json, write_predictions, write_stage_log
 
@@ -53,24 +53,45 @@ def main() -> None:
     frames = []
     for split, df in (("val", val), ("test", test)):
         with timed(f"predicting {len(df)} {split} reviews", log, seconds, f"predict_{split}"):
-            prob = predict_proba(model, tokenizer, df.text.tolist(), p.max_length, p.truncation,
-                                 p.per_device_eval_batch_size, rt["precision"])
+            prob = predict_proba(
+                model,
+                tokenizer,
+                df.text.tolist(),
+                p.max_length,
+                p.predict_truncation,
+                p.window_stride,
+                p.per_device_eval_batch_size,
+                rt["precision"],
+            )
         frames.append(make_predictions(split, df.uid, df.label, prob))
     log.info("val accuracy %.4f", (frames[0].pred == frames[0].label).mean())  # test: the evaluate stage's
 
     with atomic_path(MODEL_DIR) as tmp:
-        trainer.save_model(str(tmp))
-        tokenizer.save_pretrained(str(tmp))
+        save_model(trainer, tokenizer, tmp)
         # Everything predict-time code needs to treat text as training did (its one settings source).
-        write_json({"max_length": p.max_length, "truncation": p.truncation, **rt, "labels": list(LABELS),
-                    "threshold": THRESHOLD, "cleaning": "sentiment.data.clean_text",
-                    "base_model": hub_id(p.model_name), "n_train": len(reviews),
-                    "n_crops": n_crops, "n_negation_pairs": len(pairs) // 2}, tmp / "inference.json")
+        write_json(
+            {
+                "max_length": p.max_length,
+                "truncation": p.predict_truncation,
+                **({"window_stride": p.window_stride} if p.window_stride else {}),
+                **rt,
+                "labels": list(LABELS),
+                "threshold": THRESHOLD,
+                "cleaning": "sentiment.data.clean_text",
+                "base_model": hub_id(p.model_name),
+                "n_train": len(reviews),
+                "n_crops": n_crops,
+                "n_negation_pairs": len(pairs) // 2,
+                "train_truncation": p.truncation,
+            },
+            tmp / "inference.json",
+        )
     write_predictions(frames, PRED, meta={"runtime": rt})
     with atomic_path(LIVE_DIR) as tmp:  # the curves of this run (a resumed run's included)
         shutil.copytree(CKPT_DIR / "dvclive", tmp)
-    write_stage_log("finetune", seconds, runtime=rt, n_train=len(reviews), n_crops=n_crops,
-                    n_negation_pairs=len(pairs) // 2)
+    write_stage_log(
+        "finetune", seconds, runtime=rt, n_train=len(reviews), n_crops=n_crops, n_negation_pairs=len(pairs) // 2
+    )
     finish_checkpoints(CKPT_DIR)
 
 

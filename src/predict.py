@@ -1,9 +1,9 @@
 """Classify movie reviews with a trained model: one review, a file of reviews, or stdin.
 
-  python src/predict.py "A wonderful film"
-  python src/predict.py --file reviews.txt --format jsonl
-  python src/predict.py --file reviews.csv --format csv --model models/baseline/tfidf_lr.joblib
-  cat reviews.txt | python src/predict.py -
+python src/predict.py "A wonderful film"
+python src/predict.py --file reviews.txt --format jsonl
+python src/predict.py --file reviews.csv --format csv --model models/baseline/tfidf_lr.joblib
+cat reviews.txt | python src/predict.py -
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 # Only local models are loaded: never wait on the hub; keep library chatter off stderr.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -38,30 +38,51 @@ def parse_args(argv=None) -> argparse.Namespace:
     from sentiment.predictor import DEFAULT_MODEL, PRECISIONS, TRUNCATIONS
 
     ap = argparse.ArgumentParser(
-        prog="predict.py", description=__doc__.split("\n\n")[0],
-        epilog="Examples:\n" + "\n".join(__doc__.split("\n\n")[1].splitlines()) +
-               "\n\nOutput: label (negative/positive) and P(positive) per review, in input order; `index` is the "
-               "0-based line/row number. Every line/row must hold a review: an empty one (whitespace/HTML only), "
-               "a non-text value or bytes that are not UTF-8 stop the run before inference, naming the index.",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        prog="predict.py",
+        description=__doc__.split("\n\n")[0],
+        epilog="Examples:\n"
+        + "\n".join(__doc__.split("\n\n")[1].splitlines())
+        + "\n\nOutput: label (negative/positive) and P(positive) per review, in input order; `index` is the "
+        "0-based line/row number. Every line/row must hold a review: an empty one (whitespace/HTML only), "
+        "a non-text value or bytes that are not UTF-8 stop the run before inference, naming the index.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     src = ap.add_mutually_exclusive_group(required=True)
     src.add_argument("review", nargs="?", help="a review to classify, or - to read reviews from stdin (one per line)")
-    src.add_argument("-f", "--file", type=Path, help="reviews from a file: .txt (one per line), .csv or .parquet "
-                                                     "(a `text` column, see --text-column)")
-    ap.add_argument("-m", "--model", default=DEFAULT_MODEL, help="fine-tuned model directory, ensemble directory "
-                                                                 "or baseline .joblib file (default: %(default)s)")
-    ap.add_argument("--format", choices=["text", "jsonl", "csv"], default="text",
-                    help="text: label<TAB>P(positive)<TAB>review start; jsonl / csv: index, label, prob_positive "
-                         "(default: %(default)s)")
+    src.add_argument(
+        "-f",
+        "--file",
+        type=Path,
+        help="reviews from a file: .txt (one per line), .csv or .parquet (a `text` column, see --text-column)",
+    )
+    ap.add_argument(
+        "-m",
+        "--model",
+        default=DEFAULT_MODEL,
+        help="fine-tuned model directory, ensemble directory or baseline .joblib file (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--format",
+        choices=["text", "jsonl", "csv"],
+        default="text",
+        help="text: label<TAB>P(positive)<TAB>review start; jsonl / csv: index, label, prob_positive "
+        "(default: %(default)s)",
+    )
     ap.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
-    ap.add_argument("--text-column", default="text", help="column holding the reviews in .csv/.parquet (default: %(default)s)")
+    ap.add_argument(
+        "--text-column", default="text", help="column holding the reviews in .csv/.parquet (default: %(default)s)"
+    )
     ap.add_argument("--batch-size", type=int, default=32, help="reviews per forward pass (default: %(default)s)")
     ap.add_argument("--max-length", type=int, help="tokens per review (default: the model's inference.json)")
     ap.add_argument("--truncation", choices=TRUNCATIONS, help="default: the model's inference.json")
     ap.add_argument("--precision", choices=PRECISIONS, help="default: auto (bf16 where this hardware has it)")
     ap.add_argument("--threads", type=int, help="torch CPU threads (default: torch's, one per core)")
-    ap.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                    help="progress bar on stderr (default: on a terminal, for more than one review)")
+    ap.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar on stderr (default: on a terminal, for more than one review)",
+    )
     args = ap.parse_args(argv)
     if args.batch_size < 1:
         ap.error("--batch-size must be >= 1")
@@ -69,6 +90,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 # --- input: chunks of raw reviews, streamed, re-readable for the second pass ------------------
+
 
 def open_source(args) -> tuple[str, Callable[[], Iterator[list]]]:
     """(name, chunks): chunks() iterates the input from the start in lists of <= CHUNK reviews."""
@@ -81,6 +103,7 @@ def open_source(args) -> tuple[str, Callable[[], Iterator[list]]]:
         def stdin_chunks():
             spool.seek(0)
             return _batched(_utf8_lines(spool, "stdin"))
+
         return "stdin", stdin_chunks
     path = args.file
     if not path.is_file():
@@ -105,8 +128,10 @@ def _utf8_lines(f, name: str) -> Iterator[str]:
         try:
             yield raw.decode("utf-8").rstrip("\r\n")
         except UnicodeDecodeError as e:
-            raise DataError(f"{name}: line {i + 1} (index {i}) is not UTF-8 text (byte {e.start}: {e.reason}); "
-                            "convert it first, e.g. iconv -f latin1 -t utf-8") from None
+            raise DataError(
+                f"{name}: line {i + 1} (index {i}) is not UTF-8 text (byte {e.start}: {e.reason}); "
+                "convert it first, e.g. iconv -f latin1 -t utf-8"
+            ) from None
 
 
 def _txt_chunks(path: Path) -> Iterator[list]:
@@ -167,6 +192,7 @@ def count_valid(name: str, chunks) -> int:
 
 # --- output -----------------------------------------------------------------------------------
 
+
 def make_writer(out, fmt: str) -> Callable[[int, list[str], list], None]:
     """write(first_index, texts, predictions) for one chunk."""
     table = csv.writer(out, lineterminator="\n")
@@ -181,8 +207,9 @@ def make_writer(out, fmt: str) -> Callable[[int, list[str], list], None]:
                 table.writerow([i, label, f"{p:.6f}"])
             else:
                 snippet = " ".join(t.split())
-                snippet = snippet if len(snippet) <= SNIPPET else snippet[:SNIPPET - 3] + "..."
+                snippet = snippet if len(snippet) <= SNIPPET else snippet[: SNIPPET - 3] + "..."
                 out.write(f"{label}\t{p:.4f}\t{snippet}\n")
+
     return write
 
 
@@ -198,8 +225,14 @@ def main(argv=None) -> int:
             raise DataError(f"cannot write --output {args.output}: folder {args.output.parent} does not exist")
         name, chunks = open_source(args)
         total = count_valid(name, chunks)
-        predictor = Predictor(args.model, max_length=args.max_length, truncation=args.truncation,
-                              precision=args.precision, batch_size=args.batch_size, threads=args.threads)
+        predictor = Predictor(
+            args.model,
+            max_length=args.max_length,
+            truncation=args.truncation,
+            precision=args.precision,
+            batch_size=args.batch_size,
+            threads=args.threads,
+        )
         try:
             out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
         except OSError as e:
@@ -212,9 +245,17 @@ def main(argv=None) -> int:
 
     write = make_writer(out, args.format)
     disable = (None if total > 1 else True) if args.progress is None else not args.progress
-    with out if args.output else nullcontext(), \
-            tqdm(total=total, desc=f"predict ({predictor.name})", unit="review", file=sys.stderr,
-                 disable=disable, mininterval=1) as bar:
+    with (
+        out if args.output else nullcontext(),
+        tqdm(
+            total=total,
+            desc=f"predict ({predictor.name})",
+            unit="review",
+            file=sys.stderr,
+            disable=disable,
+            mininterval=1,
+        ) as bar,
+    ):
         start = 0
         for chunk in chunks():
             write(start, chunk, predictor.predict(chunk))

@@ -29,8 +29,15 @@ def main() -> None:
 
     from sentiment import runtime
     from sentiment.io import make_predictions, write_json, write_predictions, write_stage_log
-    from sentiment.scorers import (SCORERS, TRANSFORMER_SCORERS, check_name, file_stem, load_scorer,
-                                   select_settings, settings)
+    from sentiment.scorers import (
+        SCORERS,
+        TRANSFORMER_SCORERS,
+        check_name,
+        file_stem,
+        load_scorer,
+        select_settings,
+        settings,
+    )
 
     stems = {name: file_stem(name) for name in p.models}
     clash = {s for s in stems.values() if list(stems.values()).count(s) > 1}
@@ -56,11 +63,19 @@ def main() -> None:
         took = time.perf_counter() - loaded
         seconds[name] = round(time.perf_counter() - start, 1)
         n_val = len(splits["val"])
-        frames = [make_predictions("val", splits["val"].uid, splits["val"].label, prob[:n_val]),
-                  make_predictions("test", splits["test"].uid, splits["test"].label, prob[n_val:])]
-        log.info("%s: val accuracy %.4f; scored %d reviews in %.1fs (%.0f reviews/s, %.1fs choosing settings and loading)", name,
-                 (frames[0].pred == frames[0].label).mean(), len(texts), took, len(texts) / max(took, 1e-9),
-                 loaded - start)
+        frames = [
+            make_predictions("val", splits["val"].uid, splits["val"].label, prob[:n_val]),
+            make_predictions("test", splits["test"].uid, splits["test"].label, prob[n_val:]),
+        ]
+        log.info(
+            "%s: val accuracy %.4f; scored %d reviews in %.1fs (%.0f reviews/s, %.1fs choosing settings and loading)",
+            name,
+            (frames[0].pred == frames[0].label).mean(),
+            len(texts),
+            took,
+            len(texts) / max(took, 1e-9),
+            loaded - start,
+        )
         meta = {"settings": chosen} | ({"runtime": rt} if name in TRANSFORMER_SCORERS or name not in SCORERS else {})
         write_predictions(frames, PRED_DIR / f"{stem}.parquet", meta=meta)
     write_json(selection, SELECTION)

@@ -24,8 +24,7 @@ def main() -> None:
     info = json.loads(open(f"{MODEL_DIR}/inference.json").read())
     metrics = json.loads(open("metrics/models/finetuned.json").read())
     ci = json.loads(open("metrics/comparison.json").read())["models"]["finetuned"]["test"]["ci95"]
-    card = model_card(info["base_model"], {k: getattr(params, k) for k in FINETUNE_KEYS}, metrics, ci,
-                      info["n_train"])
+    card = model_card(info["base_model"], {k: getattr(params, k) for k in FINETUNE_KEYS}, metrics, ci, info["n_train"])
     write_text(str(card), CARD)
     log.info("model card: %s", CARD)
     if p.push_to_hub:

@@ -18,8 +18,18 @@ def main() -> None:
     import pandas as pd
 
     from sentiment.io import read_predictions, write_json, write_stage_log, write_text
-    from sentiment.report import (align, best_on_val, comparison_json, confusion_rows, curve_rows,
-                                  error_analysis, mcnemar_matrix, model_metrics, score, summary_markdown)
+    from sentiment.report import (
+        align,
+        best_on_val,
+        comparison_json,
+        confusion_rows,
+        curve_rows,
+        error_analysis,
+        mcnemar_matrix,
+        model_metrics,
+        score,
+        summary_markdown,
+    )
 
     splits = {s: pd.read_parquet(f"data/prepared/{s}.parquet") for s in ("val", "test")}
     preds = read_predictions("predictions")

@@ -27,9 +27,15 @@ def main() -> None:
     import numpy as np
 
     from sentiment.behaviour import build_suite, run_suite
-    from sentiment.robustness import (domain_metrics, load_sentences, model_scorer, plot_rows,
-                                      report_markdown, split_halves)
     from sentiment.io import write_json, write_stage_log, write_text
+    from sentiment.robustness import (
+        domain_metrics,
+        load_sentences,
+        model_scorer,
+        plot_rows,
+        report_markdown,
+        split_halves,
+    )
 
     sentences = split_halves(load_sentences(p.data_dir), p.report_frac, p.seed)
     suite = build_suite(p.cases_per_test, p.seed)

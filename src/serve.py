@@ -19,13 +19,13 @@ import argparse
 import asyncio
 import logging
 import os
-import sys
 import queue
+import sys
 import threading
 import time
 from concurrent.futures import Future
 from contextlib import asynccontextmanager
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal
 
 # Only local models are loaded: never wait on the hub; keep library chatter off stderr.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -51,19 +51,21 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SENTIMENT_", extra="forbid", frozen=True)
 
-    model: str = Field(DEFAULT_MODEL, description="fine-tuned model directory, ensemble directory or "
-                                                       "baseline .joblib file")
+    model: str = Field(
+        DEFAULT_MODEL, description="fine-tuned model directory, ensemble directory or baseline .joblib file"
+    )
     host: str = Field("127.0.0.1", description="interface to listen on (0.0.0.0: all; mind who can reach it)")
     port: int = Field(8000, ge=0, le=65535)
     max_batch: int = Field(64, ge=1, description="most texts per request")
     max_chars: int = Field(20000, ge=1, description="most characters per text")
     batch_size: int = Field(32, ge=1, description="texts per forward pass")
-    timeout: float = Field(30, gt=0, description="seconds a request may wait for the model, queueing included "
-                                                 "(503 beyond)")
-    max_length: Optional[int] = Field(None, gt=2, description="tokens per text (default: the model's inference.json)")
-    truncation: Optional[Literal[TRUNCATIONS]] = None
-    precision: Optional[Literal[PRECISIONS]] = None
-    threads: Optional[int] = Field(None, ge=1, description="torch CPU threads (default: torch's, one per core)")
+    timeout: float = Field(
+        30, gt=0, description="seconds a request may wait for the model, queueing included (503 beyond)"
+    )
+    max_length: int | None = Field(None, gt=2, description="tokens per text (default: the model's inference.json)")
+    truncation: Literal[TRUNCATIONS] | None = None
+    precision: Literal[PRECISIONS] | None = None
+    threads: int | None = Field(None, ge=1, description="torch CPU threads (default: torch's, one per core)")
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
     access_log: bool = True
 
@@ -75,6 +77,7 @@ class Settings(BaseSettings):
 
 
 # --- API schema: the contract, limits included --------------------------------------------------
+
 
 class Prediction(BaseModel):
     label: Literal[LABELS]
@@ -102,25 +105,44 @@ def request_model(settings: Settings) -> type[BaseModel]:
     text = Annotated[StrictStr, StringConstraints(min_length=1, max_length=settings.max_chars, pattern=r"\S")]
     return create_model(
         "PredictRequest",
-        __config__=ConfigDict(extra="forbid", json_schema_extra={
-            "examples": [{"texts": ["A wonderful film, I loved every minute.", "Dull, predictable and far too long."]}]}),
-        texts=(list[text], Field(..., min_length=1, max_length=settings.max_batch, description=(
-            "reviews to classify, raw text: HTML is cleaned like the training data. A text that is empty once "
-            "cleaned (whitespace, tags or entities only) is rejected with 422 naming its index."))))
+        __config__=ConfigDict(
+            extra="forbid",
+            json_schema_extra={
+                "examples": [
+                    {"texts": ["A wonderful film, I loved every minute.", "Dull, predictable and far too long."]}
+                ]
+            },
+        ),
+        texts=(
+            list[text],
+            Field(
+                ...,
+                min_length=1,
+                max_length=settings.max_batch,
+                description=(
+                    "reviews to classify, raw text: HTML is cleaned like the training data. A text that is empty once "
+                    "cleaned (whitespace, tags or entities only) is rejected with 422 naming its index."
+                ),
+            ),
+        ),
+    )
 
 
 def error_responses(settings: Settings) -> dict[int | str, dict[str, Any]]:
-    return {code: {"model": ErrorResponse, "description": why} for code, why in {
-        400: "the body could not be read (e.g. not UTF-8)",
-        413: f"the body is over {settings.max_body_bytes} bytes (checked while reading, chunked bodies too)",
-        422: "the body is not valid JSON or breaks the schema above, or a text is empty once cleaned; "
-             "`detail[].loc` names the field and the text's index",
-        503: f"the model did not answer within {settings.timeout:g} s or failed; logged on the server, retry later",
-    }.items()}
+    return {
+        code: {"model": ErrorResponse, "description": why}
+        for code, why in {
+            400: "the body could not be read (e.g. not UTF-8)",
+            413: f"the body is over {settings.max_body_bytes} bytes (checked while reading, chunked bodies too)",
+            422: "the body is not valid JSON or breaks the schema above, or a text is empty once cleaned; "
+            "`detail[].loc` names the field and the text's index",
+            503: f"the model did not answer within {settings.timeout:g} s or failed; logged on the server, retry later",
+        }.items()
+    }
 
 
-def _problem(status: int, message: str, detail: list | None = None) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"message": message, "detail": detail or []})
+def _problem(status: int, message: str, detail: list | None = None, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"message": message, "detail": detail or []}, headers=headers)
 
 
 def _loc_msg(e: dict) -> str:
@@ -215,18 +237,25 @@ class Batcher:
             return
         start = 0
         for texts, f in batch:
-            f.set_result(preds[start:start + len(texts)])
+            f.set_result(preds[start : start + len(texts)])
             start += len(texts)
 
 
 # --- app --------------------------------------------------------------------------------------
 
+
 def load_predictor(settings: Settings):
     """The model, or PredictorError (a ConfigError) saying why it cannot be served."""
     from sentiment.predictor import Predictor
 
-    return Predictor(settings.model, max_length=settings.max_length, truncation=settings.truncation,
-                     precision=settings.precision, batch_size=settings.batch_size, threads=settings.threads)
+    return Predictor(
+        settings.model,
+        max_length=settings.max_length,
+        truncation=settings.truncation,
+        precision=settings.precision,
+        batch_size=settings.batch_size,
+        threads=settings.threads,
+    )
 
 
 def create_app(settings: Settings | None = None, predictor=None) -> FastAPI:
@@ -248,11 +277,15 @@ def create_app(settings: Settings | None = None, predictor=None) -> FastAPI:
         b = worker.get("batcher")
         return b if b is not None and b.thread.is_alive() else None
 
-    app = FastAPI(title="IMDB sentiment", version="1", lifespan=lifespan,
-                  description="Binary sentiment (negative/positive) of English movie reviews. "
-                              f"Model: `{predictor.name}` ({predictor.kind}). Limits: {settings.max_batch} texts "
-                              f"per request, {settings.max_chars} characters per text, bodies up to "
-                              f"{settings.max_body_bytes} bytes; every error answers `ErrorResponse`.")
+    app = FastAPI(
+        title="IMDB sentiment",
+        version="1",
+        lifespan=lifespan,
+        description="Binary sentiment (negative/positive) of English movie reviews. "
+        f"Model: `{predictor.name}` ({predictor.kind}). Limits: {settings.max_batch} texts "
+        f"per request, {settings.max_chars} characters per text, bodies up to "
+        f"{settings.max_body_bytes} bytes; every error answers `ErrorResponse`.",
+    )
     app.state.settings, app.state.predictor = settings, predictor
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     PredictRequest = request_model(settings)
@@ -260,21 +293,32 @@ def create_app(settings: Settings | None = None, predictor=None) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError):
         errors = [{k: e[k] for k in ("loc", "msg", "type")} for e in exc.errors()]  # not the (huge) input
-        return _problem(422, "invalid request: " + "; ".join(_loc_msg(e) for e in exc.errors()),
-                        jsonable_encoder(errors))
+        return _problem(
+            422, "invalid request: " + "; ".join(_loc_msg(e) for e in exc.errors()), jsonable_encoder(errors)
+        )
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException):
-        return _problem(exc.status_code, str(exc.detail))
+        # keep the exception's headers: a 405's Allow (RFC 9110), a 401's WWW-Authenticate
+        return _problem(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
 
     @app.post("/predict", response_model=PredictResponse, responses=error_responses(settings))
     async def predict(req: PredictRequest):  # type: ignore[valid-type]
         try:
             cleaned = check_texts(req.texts)  # the library's policy; the one cleaning of this request
         except InputError as e:
-            return _problem(422, f"invalid request: texts: {e}",
-                            [{"loc": ["body", "texts", i], "msg": "empty once cleaned (whitespace/HTML only)",
-                              "type": "empty_text"} for i in e.indices])
+            return _problem(
+                422,
+                f"invalid request: texts: {e}",
+                [
+                    {
+                        "loc": ["body", "texts", i],
+                        "msg": "empty once cleaned (whitespace/HTML only)",
+                        "type": "empty_text",
+                    }
+                    for i in e.indices
+                ],
+            )
         batcher = alive()
         if batcher is None:
             log.error("the inference worker is not running: answering 503")
@@ -282,23 +326,34 @@ def create_app(settings: Settings | None = None, predictor=None) -> FastAPI:
         future = asyncio.wrap_future(batcher.submit(cleaned))
         try:
             preds = await asyncio.wait_for(future, settings.timeout)  # cancels it if still queued
-        except asyncio.TimeoutError:
-            log.error("inference did not finish within %g s: answering 503 (worker stuck or overloaded)",
-                      settings.timeout)
+        except TimeoutError:
+            log.error(
+                "inference did not finish within %g s: answering 503 (worker stuck or overloaded)", settings.timeout
+            )
             return _problem(503, f"the model did not answer within {settings.timeout:g} s; retry later")
         except Exception:  # a model failure is the server's, but must not take it down
             log.exception("inference failed: answering 503")
             return _problem(503, "inference failed; the error is logged on the server")
-        return {"predictions": [{"label": p.label, "prob_positive": p.prob_positive} for p in preds],
-                "model": predictor.name}
+        return {
+            "predictions": [{"label": p.label, "prob_positive": p.prob_positive} for p in preds],
+            "model": predictor.name,
+        }
 
     @app.get("/health", responses={503: {"description": "the inference worker is not running"}})
     async def health():
         batcher = alive()
-        body = {"status": "ok" if batcher else "inference worker not running", "model": predictor.info(),
-                "uptime_s": round(time.time() - started, 1), "predict_calls": batcher.calls if batcher else None,
-                "limits": {"max_batch": settings.max_batch, "max_chars": settings.max_chars,
-                           "max_body_bytes": settings.max_body_bytes, "timeout_s": settings.timeout}}
+        body = {
+            "status": "ok" if batcher else "inference worker not running",
+            "model": predictor.info(),
+            "uptime_s": round(time.time() - started, 1),
+            "predict_calls": batcher.calls if batcher else None,
+            "limits": {
+                "max_batch": settings.max_batch,
+                "max_chars": settings.max_chars,
+                "max_body_bytes": settings.max_body_bytes,
+                "timeout_s": settings.timeout,
+            },
+        }
         return body if batcher else JSONResponse(body, status_code=503)
 
     return app
@@ -306,12 +361,15 @@ def create_app(settings: Settings | None = None, predictor=None) -> FastAPI:
 
 # --- command line ---------------------------------------------------------------------------
 
+
 def parse_args(argv=None) -> dict:
     """Only the options given: the rest come from SENTIMENT_* variables or the defaults."""
     fields = Settings.model_fields
-    ap = argparse.ArgumentParser(prog="serve.py", description=__doc__.split("\n\n")[0],
-                                 epilog="Every option can also be set as an environment variable SENTIMENT_<NAME>, "
-                                        "e.g. SENTIMENT_PORT=8080.")
+    ap = argparse.ArgumentParser(
+        prog="serve.py",
+        description=__doc__.split("\n\n")[0],
+        epilog="Every option can also be set as an environment variable SENTIMENT_<NAME>, e.g. SENTIMENT_PORT=8080.",
+    )
 
     def opt(name, **kw):
         f = fields[name.replace("-", "_")]
@@ -350,8 +408,9 @@ def main(argv=None) -> int:
         return 2
     import uvicorn
 
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level,
-                access_log=settings.access_log)
+    uvicorn.run(
+        app, host=settings.host, port=settings.port, log_level=settings.log_level, access_log=settings.access_log
+    )
     return 0
 
 

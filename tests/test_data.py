@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
-
 from conftest import fake_split
+
 from sentiment import DataError
 from sentiment.config import PrepareParams
 from sentiment.data import clean_text, load_hub, load_local, prepare, standardise
@@ -14,8 +14,13 @@ def test_clean_text_strips_html_entities_whitespace():
 def test_prepare_splits_stratified_and_clean(raw_dir):
     splits, stats = prepare(load_local(raw_dir), PrepareParams(val_size=0.2))
     assert set(splits) == {"train", "val", "test"}
-    assert len(splits["train"]) + len(splits["val"]) + stats.get("train_duplicates_dropped", 0) \
-        + stats.get("train_test_overlap_dropped", 0) == 200
+    assert (
+        len(splits["train"])
+        + len(splits["val"])
+        + stats.get("train_duplicates_dropped", 0)
+        + stats.get("train_test_overlap_dropped", 0)
+        == 200
+    )
     assert splits["val"].label.mean() == pytest.approx(0.5, abs=0.05)  # stratified
     assert not set(splits["train"].uid) & set(splits["val"].uid)
     assert not splits["test"].text.str.contains("<br").any()
@@ -37,8 +42,8 @@ def test_subsample_is_stratified(raw_dir):
 
 def test_dedupe_drops_train_copies_and_leaks():
     train, test = fake_split(20, 0), fake_split(10, 1)
-    train.loc[1, "text"] = train.loc[0, "text"]          # duplicate inside train
-    train.loc[15, "text"] = test.loc[7, "text"]          # leaked into test (same label)
+    train.loc[1, "text"] = train.loc[0, "text"]  # duplicate inside train
+    train.loc[15, "text"] = test.loc[7, "text"]  # leaked into test (same label)
     splits, stats = prepare({"train": train, "test": test}, PrepareParams(val_size=0.25))
     assert stats["train_duplicates_dropped"] == 1 and stats["train_test_overlap_dropped"] == 1
     assert len(splits["train"]) + len(splits["val"]) == 18
@@ -68,13 +73,16 @@ def test_checksum_mismatch(raw_dir):
         load_local(raw_dir)
 
 
-@pytest.mark.parametrize("change, msg", [
-    (lambda d: d.drop(columns="text"), "missing column"),
-    (lambda d: d.assign(label=d.label + 1), "labels must be 0/1"),
-    (lambda d: d.astype({"text": object}).assign(text=[None] + d.text.tolist()[1:]), "not text"),
-    (lambda d: d.assign(text=["  <br />  "] + d.text.tolist()[1:]), "empty after cleaning"),
-    (lambda d: d.iloc[:0], "no rows"),
-])
+@pytest.mark.parametrize(
+    "change, msg",
+    [
+        (lambda d: d.drop(columns="text"), "missing column"),
+        (lambda d: d.assign(label=d.label + 1), "labels must be 0/1"),
+        (lambda d: d.astype({"text": object}).assign(text=[None] + d.text.tolist()[1:]), "not text"),
+        (lambda d: d.assign(text=["  <br />  "] + d.text.tolist()[1:]), "empty after cleaning"),
+        (lambda d: d.iloc[:0], "no rows"),
+    ],
+)
 def test_bad_rows_are_rejected(change, msg):
     train = change(fake_split(20, 0))
     with pytest.raises(DataError, match=msg):
@@ -114,9 +122,20 @@ def test_missing_id_is_a_clear_error():
 def test_sentence_crops_are_short_labelled_windows_and_seeded():
     from sentiment.data import MAX_CROP_WORDS, MIN_CROP_WORDS, sentence_crops, sentences, with_crops
 
-    assert sentences("It was great. Really! Why? no idea... ok") == ["It was great.", "Really!", "Why?", "no idea...", "ok"]
-    reviews = pd.DataFrame({"uid": [f"train/x/{i}" for i in range(50)], "label": [i % 2 for i in range(50)],
-                            "text": [" ".join(f"Sentence {j} of review {i} is here." for j in range(6)) for i in range(50)]})
+    assert sentences("It was great. Really! Why? no idea... ok") == [
+        "It was great.",
+        "Really!",
+        "Why?",
+        "no idea...",
+        "ok",
+    ]
+    reviews = pd.DataFrame(
+        {
+            "uid": [f"train/x/{i}" for i in range(50)],
+            "label": [i % 2 for i in range(50)],
+            "text": [" ".join(f"Sentence {j} of review {i} is here." for j in range(6)) for i in range(50)],
+        }
+    )
     crops = sentence_crops(reviews, 2.0, 2, seed=1)
     assert len(crops) == 100 and crops.uid.is_unique
     source = crops.uid.str.split("#").str[0]
@@ -124,7 +143,9 @@ def test_sentence_crops_are_short_labelled_windows_and_seeded():
     for uid, label, text in zip(source, crops.label, crops.text):
         assert by_uid.loc[uid, "label"] == label and text in by_uid.loc[uid, "text"]  # a contiguous window
         assert 1 <= text.count(".") <= 2 and MIN_CROP_WORDS <= len(text.split()) <= MAX_CROP_WORDS
-    assert crops.equals(sentence_crops(reviews, 2.0, 2, seed=1)) and not crops.equals(sentence_crops(reviews, 2.0, 2, 2))
+    assert crops.equals(sentence_crops(reviews, 2.0, 2, seed=1)) and not crops.equals(
+        sentence_crops(reviews, 2.0, 2, 2)
+    )
     # a one-word sentence grows to MIN_CROP_WORDS; a long unpunctuated review is cut
     odd = pd.DataFrame({"uid": ["a", "b"], "label": [1, 0], "text": ["Wow. It was a lovely film.", "word " * 500]})
     c = sentence_crops(odd, 20.0, 1, seed=3)
@@ -165,13 +186,22 @@ def test_negate_inserts_not_or_contracts():
 def test_negation_pairs_flip_the_label_of_the_negated_sentence_and_are_seeded():
     from sentiment.data import NEGATION, negation_pairs
 
-    reviews = pd.DataFrame({
-        "uid": [f"r{i}" for i in range(40)],
-        "label": [i % 2 for i in range(40)],
-        "text": [("Some words here. The story was great. The end." if i % 2 else
-                  "Some words here. The story was terrible. The end.") if i % 4 < 2 else
-                 "Nothing to negate in this review at all." for i in range(40)],
-    })
+    reviews = pd.DataFrame(
+        {
+            "uid": [f"r{i}" for i in range(40)],
+            "label": [i % 2 for i in range(40)],
+            "text": [
+                (
+                    "Some words here. The story was great. The end."
+                    if i % 2
+                    else "Some words here. The story was terrible. The end."
+                )
+                if i % 4 < 2
+                else "Nothing to negate in this review at all."
+                for i in range(40)
+            ],
+        }
+    )
     pairs = negation_pairs(reviews, 0.25, seed=3, lexicon=LEX)
     assert len(pairs) == 2 * 10 and pairs.uid.is_unique
     first, second = pairs.iloc[::2].reset_index(drop=True), pairs.iloc[1::2].reset_index(drop=True)
@@ -189,10 +219,15 @@ def test_negation_pairs_flip_the_label_of_the_negated_sentence_and_are_seeded():
 def test_negation_pairs_use_the_vader_lexicon_by_default():
     from sentiment.data import negation_pairs
 
-    reviews = pd.DataFrame({"uid": ["a", "b"], "label": [0, 1],
-                            "text": ["The movie was awful.", "The cast was wonderful."]})
+    reviews = pd.DataFrame(
+        {"uid": ["a", "b"], "label": [0, 1], "text": ["The movie was awful.", "The cast was wonderful."]}
+    )
     pairs = negation_pairs(reviews, 1.0, seed=0)  # VADER: awful -2.0, wonderful 2.7
     assert set(pairs.text.iloc[::2]) == {"The movie was awful.", "The cast was wonderful."}
-    negated = {"The movie was not awful.", "The movie wasn't awful.", "The cast was not wonderful.",
-               "The cast wasn't wonderful."}
+    negated = {
+        "The movie was not awful.",
+        "The movie wasn't awful.",
+        "The cast was not wonderful.",
+        "The cast wasn't wonderful.",
+    }
     assert set(pairs.text.iloc[1::2]) <= negated and len(pairs) == 4

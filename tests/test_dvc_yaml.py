@@ -4,7 +4,6 @@ import ast
 from pathlib import Path
 
 import yaml
-
 from conftest import ROOT
 
 SRC = ROOT / "src"
@@ -57,15 +56,19 @@ def test_every_module_a_stage_imports_is_a_dependency():
         script = ROOT / st["cmd"].split()[1]
         deps = [ROOT / d for d in st["deps"] if "${" not in d]
         needed = {f for f in closure(script)}
-        missing = sorted(str(f.relative_to(ROOT)) for f in needed
-                         if not any(f == d or d in f.parents for d in deps))
+        missing = sorted(str(f.relative_to(ROOT)) for f in needed if not any(f == d or d in f.parents for d in deps))
         assert not missing, f"stage {name}: imports {missing} but does not list them in deps"
 
 
 def test_the_check_would_catch_a_missing_dependency():
     needed = {str(f.relative_to(ROOT)) for f in closure(SRC / "finetune.py")}
-    assert {"src/sentiment/finetune.py", "src/sentiment/runtime.py", "src/sentiment/metrics.py",
-            "src/sentiment/binary_sentiment/binary_sentiment.py", "src/sentiment/__init__.py"} <= needed
+    assert {
+        "src/sentiment/finetune.py",
+        "src/sentiment/runtime.py",
+        "src/sentiment/metrics.py",
+        "src/sentiment/binary_sentiment/binary_sentiment.py",
+        "src/sentiment/__init__.py",
+    } <= needed
 
 
 def test_stage_params_are_only_what_the_stage_reads():

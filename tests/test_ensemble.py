@@ -5,21 +5,35 @@ import pandas as pd
 import pytest
 
 from sentiment import DataError
-from sentiment.ensemble import (choose_stacker, fit_stacker, logit, member_features, route_candidates, route_short,
-                                stack_features, stacker_spec, candidates_by_features)
+from sentiment.ensemble import (
+    candidates_by_features,
+    choose_stacker,
+    fit_stacker,
+    member_features,
+    route_candidates,
+    stacker_spec,
+)
 from sentiment.io import make_predictions
+from sentiment.stacker import logit, route_short, stack_features
 
 
 def splits(rng):
-    return {s: pd.DataFrame({"uid": [f"{s}/{i}" for i in range(n)], "label": rng.integers(0, 2, n).astype("int8")})
-            for s, n in (("val", 600), ("test", 400))}
+    return {
+        s: pd.DataFrame({"uid": [f"{s}/{i}" for i in range(n)], "label": rng.integers(0, 2, n).astype("int8")})
+        for s, n in (("val", 600), ("test", 400))
+    }
 
 
 def member(sp, rng, skill):
     """P(positive) that follows the label with strength `skill`."""
-    return pd.concat([make_predictions(s, df.uid, df.label,
-                                       1 / (1 + np.exp(-(skill * (2 * df.label - 1) + rng.normal(0, 1, len(df))))))
-                      for s, df in sp.items()]).sample(frac=1, random_state=1)
+    return pd.concat(
+        [
+            make_predictions(
+                s, df.uid, df.label, 1 / (1 + np.exp(-(skill * (2 * df.label - 1) + rng.normal(0, 1, len(df)))))
+            )
+            for s, df in sp.items()
+        ]
+    ).sample(frac=1, random_state=1)
 
 
 @pytest.fixture
@@ -56,8 +70,9 @@ def test_fit_never_sees_test_rows(setup):
     """Changing every test prediction (and label) leaves the fitted stacker unchanged."""
     sp, preds = setup
     members = ["strong", "weak"]
-    fit = lambda pr: fit_stacker(member_features(pr, members, "val", sp["val"]), sp["val"].label.values,
-                                 [0.1, 1.0], 3, 0)[0]
+    fit = lambda pr: fit_stacker(
+        member_features(pr, members, "val", sp["val"]), sp["val"].label.values, [0.1, 1.0], 3, 0
+    )[0]
     a = fit(preds)
     scrambled = {n: df.assign(prob=np.where(df.split == "test", 1 - df.prob, df.prob)) for n, df in preds.items()}
     b = fit(scrambled)
@@ -71,8 +86,9 @@ def test_member_errors_name_the_member(setup):
         member_features(preds, ["strong", "gone"], "val", sp["val"])
     short = {**preds, "weak": preds["weak"].iloc[5:]}
     with pytest.raises(DataError, match="member 'weak'.*do not cover"):
-        member_features(short, ["strong", "weak"], "val", sp["val"]) if (short["weak"].split == "val").sum() < 600 \
-            else member_features(short, ["strong", "weak"], "test", sp["test"])
+        member_features(short, ["strong", "weak"], "val", sp["val"]) if (
+            short["weak"].split == "val"
+        ).sum() < 600 else member_features(short, ["strong", "weak"], "test", sp["test"])
     other = {**preds, "weak": preds["weak"].assign(uid=lambda d: d.uid + "x")}
     with pytest.raises(DataError, match="member 'weak'"):
         member_features(other, ["weak"], "val", sp["val"])
@@ -84,10 +100,18 @@ def test_logit_is_finite_at_the_edges():
 
 def test_candidates_are_chosen_by_their_worst_score():
     """A stacker that wins on IMDB validation but fails one sentence source loses to one that holds."""
-    a = {"features": "logits", "short_words": 0, "nested_cv_accuracy": 0.926,
-         "sentences_selection_accuracy": {"amazon": 0.88, "yelp": 0.93}}
-    b = {"features": "logits_x_length", "short_words": 0, "nested_cv_accuracy": 0.924,
-         "sentences_selection_accuracy": {"amazon": 0.91, "yelp": 0.92}}
+    a = {
+        "features": "logits",
+        "short_words": 0,
+        "nested_cv_accuracy": 0.926,
+        "sentences_selection_accuracy": {"amazon": 0.88, "yelp": 0.93},
+    }
+    b = {
+        "features": "logits_x_length",
+        "short_words": 0,
+        "nested_cv_accuracy": 0.924,
+        "sentences_selection_accuracy": {"amazon": 0.91, "yelp": 0.92},
+    }
     assert choose_stacker([a, b]) is b
     a["sentences_selection_accuracy"]["amazon"] = 0.92
     assert choose_stacker([a, b]) is a
@@ -116,11 +140,25 @@ def test_route_is_chosen_where_the_stacker_fails_short_texts():
     model, report, oof, nested = fit_stacker(Z, y, [1.0], 3, 0)
     m = 400
     ys = rng.integers(0, 2, m)
-    sel = pd.DataFrame({"source": rng.choice(["amazon", "yelp"], m), "label": ys,
-                        "text": [" ".join(["w"] * k) for k in rng.integers(5, 20, m)]})
+    sel = pd.DataFrame(
+        {
+            "source": rng.choice(["amazon", "yelp"], m),
+            "label": ys,
+            "text": [" ".join(["w"] * k) for k in rng.integers(5, 20, m)],
+        }
+    )
     Z_sel = np.column_stack([rng.normal(0, 2, m), 1.5 * (2 * ys - 1) + rng.normal(0, 1, m)])  # short: 1 is best
-    cands = route_candidates("logits", nested, y, val_texts, Z[:, 1], [0, 32], sel=sel,
-                             sel_prob=model.predict_proba(Z_sel)[:, 1], sel_short_logit=Z_sel[:, 1])
+    cands = route_candidates(
+        "logits",
+        nested,
+        y,
+        val_texts,
+        Z[:, 1],
+        [0, 32],
+        sel=sel,
+        sel_prob=model.predict_proba(Z_sel)[:, 1],
+        sel_short_logit=Z_sel[:, 1],
+    )
     off, on = cands
     assert (off["short_words"], on["short_words"]) == (0, 32)
     assert off["nested_cv_accuracy"] == on["nested_cv_accuracy"] == report["nested_cv_accuracy"]  # no val text <= 32

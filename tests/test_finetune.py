@@ -5,12 +5,12 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import fake_split
 from transformers import AutoTokenizer, TrainerCallback
 
-from conftest import fake_split
 from sentiment.config import Params
 from sentiment.data import clean
-from sentiment.finetune import fingerprint, finish_checkpoints, predict_proba, train
+from sentiment.finetune import fingerprint, finish_checkpoints, predict_proba, save_model, train
 from sentiment.inference import ModelLoadError, encode, load_pretrained, truncate
 
 
@@ -19,9 +19,17 @@ def data(n, seed):
 
 
 def params(model_dir, **kw):
-    base = dict(model_name=str(model_dir), learning_rate=3e-3, per_device_train_batch_size=16,
-                per_device_eval_batch_size=32, num_train_epochs=3.0, max_length=64, evals_per_epoch=1,
-                warmup_steps=0, precision="fp32")
+    base = dict(
+        model_name=str(model_dir),
+        learning_rate=3e-3,
+        per_device_train_batch_size=16,
+        per_device_eval_batch_size=32,
+        num_train_epochs=3.0,
+        max_length=64,
+        evals_per_epoch=1,
+        warmup_steps=0,
+        precision="fp32",
+    )
     return Params(**{**base, **kw})
 
 
@@ -51,11 +59,11 @@ def test_few_steps_beat_chance_and_predictions_stay_aligned(fixture, epochs, req
     trainer, tok, resumed, rt = train(p, tr, va, tmp_path / "ckpt", tmp_path / "live", "fp")
     assert not resumed and rt["device"] == "cpu" and rt["precision"] == "fp32" and rt["cpu_isa"]
     assert trainer.state.best_metric is not None and trainer.state.best_metric > 0.8
-    prob = predict_proba(trainer.model, tok, va.text.tolist(), p.max_length, p.truncation, 7)
+    prob = predict_proba(trainer.model, tok, va.text.tolist(), p.max_length, p.truncation, None, 7)
     assert ((prob >= 0.5) == va.label.values).mean() > 0.8
     # sorting by length inside predict must never misalign rows: shuffled input, same answers
     perm = np.random.default_rng(0).permutation(len(va))
-    shuffled = predict_proba(trainer.model, tok, va.text.iloc[perm].tolist(), p.max_length, p.truncation, 5)
+    shuffled = predict_proba(trainer.model, tok, va.text.iloc[perm].tolist(), p.max_length, p.truncation, None, 5)
     np.testing.assert_allclose(shuffled, prob[perm], atol=1e-5)
     # dvclive wrote the training curves: x = optimizer steps, no wall-clock figures in the metrics
     metrics = json.loads((tmp_path / "live" / "metrics.json").read_text())
@@ -114,3 +122,20 @@ def test_fingerprint_tracks_params_and_data(tmp_path):
     assert a == fingerprint({"lr": 1}, f) != fingerprint({"lr": 2}, f)
     f.write_text("b")
     assert fingerprint({"lr": 1}, f) != a
+
+
+def test_saved_model_folder_depends_on_params_and_data_only(tiny_bert, tmp_path):
+    """Same params and data, another scratch folder: byte-identical model folders (a DVC remote
+    filled by one run serves another). The Trainer's training_args.bin pickled the scratch path."""
+    import hashlib
+
+    digests = []
+    for run in ("a", "b"):
+        trainer, tok, _, _ = train(
+            params(tiny_bert, num_train_epochs=1.0), data(64, 0), data(32, 1), tmp_path / run / "ckpt", None, "fp"
+        )
+        save_model(trainer, tok, tmp_path / run / "model")
+        digests.append(
+            {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in sorted((tmp_path / run / "model").iterdir())}
+        )
+    assert digests[0] == digests[1] and "model.safetensors" in digests[0] and "training_args.bin" not in digests[0]

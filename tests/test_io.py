@@ -30,8 +30,10 @@ def test_atomic_directory(tmp_path):
 
 
 def two_splits(prob_val=(0.2, 0.5), prob_test=(0.9,)):
-    return [make_predictions("val", ["v1", "v2"], [0, 1], list(prob_val)),
-            make_predictions("test", ["t1"], [1], list(prob_test))]
+    return [
+        make_predictions("val", ["v1", "v2"], [0, 1], list(prob_val)),
+        make_predictions("test", ["t1"], [1], list(prob_test)),
+    ]
 
 
 def test_predictions_contract_roundtrip(tmp_path):

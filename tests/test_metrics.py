@@ -59,7 +59,8 @@ def test_mcnemar():
     same = mcnemar(y, y, y)
     assert same["p_value"] == 1.0
     a = y.copy()
-    b = y.copy(); b[:30] = 0  # b wrong on 30 reviews where a is right
+    b = y.copy()
+    b[:30] = 0  # b wrong on 30 reviews where a is right
     r = mcnemar(y, a, b)
     assert r["a_right_b_wrong"] == 30 and r["b_right_a_wrong"] == 0 and r["p_value"] < 1e-8
     assert mcnemar(y, b, a)["p_value"] == r["p_value"]
@@ -101,6 +102,11 @@ def test_src_does_not_shadow_the_evaluate_package():
 
     from conftest import ROOT
 
-    out = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, 'src'); import evaluate; "
-                          "print(evaluate.__file__)"], cwd=ROOT, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", "import sys; sys.path.insert(0, 'src'); import evaluate; print(evaluate.__file__)"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "site-packages" in out.stdout and "/src/" not in out.stdout

@@ -11,11 +11,19 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import ROOT, make_tiny_model
 
-COPY = ["src", "dvc.yaml", "params.yaml", ".dvcignore", ".gitignore", ".dvc/config", ".dvc/plots", "data/raw/imdb",
-        "data/raw/sentences"]
+COPY = [
+    "src",
+    "dvc.yaml",
+    "params.yaml",
+    ".dvcignore",
+    ".gitignore",
+    ".dvc/config",
+    ".dvc/plots",
+    "data/raw/imdb",
+    "data/raw/sentences",
+]
 TRAINING = {"baseline", "pretrained_eval", "finetune"}
 
 
@@ -59,13 +67,24 @@ def small_params(params: dict) -> dict:
     params["evaluate"]["n_bootstrap"] = 50
     params["pretrained_eval"]["models"] = ["vader", "tiny-model"]  # a local dir takes the hub-model path
     params["pretrained_eval"]["max_length"] = [32, 64]
-    params["robustness"].update(models=["bow_rf", "nbsvm", "vader", "tiny-model", "classical_ensemble", "finetuned",
-                                        "ensemble"],
-                                cases_per_test=20, n_bootstrap=50)
+    params["robustness"].update(
+        models=["bow_rf", "nbsvm", "vader", "tiny-model", "classical_ensemble", "finetuned", "ensemble"],
+        cases_per_test=20,
+        n_bootstrap=50,
+    )
     params["baseline"].update(augment_crops=0.5)  # the augmented path runs too
     # a tiny random BERT stands in for the pretrained encoder (same Auto* loading path)
-    params.update(model_name="tiny-model", train_size=96, eval_size=32, max_length=64, num_train_epochs=1,
-                  learning_rate=1e-3, per_device_train_batch_size=16, augment_crops=0.5, augment_negations=0.5)
+    params.update(
+        model_name="tiny-model",
+        train_size=96,
+        eval_size=32,
+        max_length=64,
+        num_train_epochs=1,
+        learning_rate=1e-3,
+        per_device_train_batch_size=16,
+        augment_crops=0.5,
+        augment_negations=0.5,
+    )
     return params
 
 
@@ -75,15 +94,25 @@ def repo(tmp_path_factory):
     for rel in COPY:
         src, dst = ROOT / rel, d / rel
         dst.parent.mkdir(parents=True, exist_ok=True)
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, dst, **({"ignore": shutil.ignore_patterns(
-            "__pycache__")} if src.is_dir() else {}))
+        (shutil.copytree if src.is_dir() else shutil.copy)(
+            src, dst, **({"ignore": shutil.ignore_patterns("__pycache__")} if src.is_dir() else {})
+        )
     params = small_params(yaml.safe_load((d / "params.yaml").read_text()))
     (d / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     make_tiny_model(d / "tiny-model")
     sh("git init -q && git add -A && git -c user.name=t -c user.email=t@t commit -qm init", d)
     log = dvc("repro", cwd=d)
-    assert ran(log) == {"prepare", "baseline", "pretrained_eval", "finetune", "ensemble", "classical_ensemble",
-                        "evaluate", "publish", "robustness"}
+    assert ran(log) == {
+        "prepare",
+        "baseline",
+        "pretrained_eval",
+        "finetune",
+        "ensemble",
+        "classical_ensemble",
+        "evaluate",
+        "publish",
+        "robustness",
+    }
     return d
 
 
@@ -96,17 +125,33 @@ def test_repro_writes_val_and_test_metrics_for_every_model(repo):
     assert data["test"]["rows"] == 300 and data["test"]["pos"] == 150
     n_val = data["val"]["rows"]
     models = {p.stem for p in (repo / "metrics/models").glob("*.json")}
-    assert models == {"bow_rf", "tfidf_lr", "nbsvm", "vader", "tiny-model", "classical_ensemble", "finetuned", "ensemble"}
+    assert models == {
+        "bow_rf",
+        "tfidf_lr",
+        "nbsvm",
+        "vader",
+        "tiny-model",
+        "classical_ensemble",
+        "finetuned",
+        "ensemble",
+    }
     for name in models:
         m = json.loads((repo / f"metrics/models/{name}.json").read_text())
         assert m["val"]["n"] == n_val and m["test"]["n"] == 300, name
-    for name, floor in (("bow_rf", 0.6), ("tfidf_lr", 0.75), ("nbsvm", 0.75), ("ensemble", 0.75),
-                        ("classical_ensemble", 0.75)):
+    for name, floor in (
+        ("bow_rf", 0.6),
+        ("tfidf_lr", 0.75),
+        ("nbsvm", 0.75),
+        ("ensemble", 0.75),
+        ("classical_ensemble", 0.75),
+    ):
         m = json.loads((repo / f"metrics/models/{name}.json").read_text())
         assert m["val"]["accuracy"] > floor and m["test"]["accuracy"] > floor, (name, m)
     # transformer results record how they were computed; classical ones need not
     ft = json.loads((repo / "metrics/models/finetuned.json").read_text())
-    assert ft["runtime"]["device"] == "cpu" and ft["runtime"]["precision"] in ("bf16", "fp32") and ft["runtime"]["cpu_isa"]
+    assert (
+        ft["runtime"]["device"] == "cpu" and ft["runtime"]["precision"] in ("bf16", "fp32") and ft["runtime"]["cpu_isa"]
+    )
     assert "runtime" not in json.loads((repo / "metrics/models/nbsvm.json").read_text())
     assert json.loads((repo / "metrics/models/ensemble.json").read_text())["runtime"] == ft["runtime"]
     info = json.loads((repo / "models/finetuned/inference.json").read_text())
@@ -119,15 +164,22 @@ def test_repro_writes_val_and_test_metrics_for_every_model(repo):
     assert max(sel["nbsvm"]["val_accuracy"].values()) == sel["nbsvm"]["val_accuracy"][sel["nbsvm"]["chosen"]]
     ens = json.loads((repo / "metrics/selection/ensemble.json").read_text())
     assert set(ens["coef"]) == {"nbsvm", "tfidf_lr", "finetuned"} and ens["C"] in (0.1, 1.0)
-    assert json.loads((repo / "models/ensemble/ensemble.json").read_text())["members"][0]["path"] == \
-        "models/baseline/nbsvm.joblib"
+    assert (
+        json.loads((repo / "models/ensemble/ensemble.json").read_text())["members"][0]["path"]
+        == "models/baseline/nbsvm.joblib"
+    )
     # the classical stacker: no transformer member, and VADER served by its settings (no model file)
     classical = json.loads((repo / "models/classical_ensemble/ensemble.json").read_text())["members"]
     assert [m["name"] for m in classical] == ["nbsvm", "vader"] and classical[1]["scorer"]["name"] == "vader"
     assert "runtime" not in json.loads((repo / "metrics/models/classical_ensemble.json").read_text())
-    assert set(json.loads((repo / "metrics/selection/classical_ensemble.json").read_text())["coef"]) == {"nbsvm", "vader"}
+    assert set(json.loads((repo / "metrics/selection/classical_ensemble.json").read_text())["coef"]) == {
+        "nbsvm",
+        "vader",
+    }
     comp = json.loads((repo / "metrics/comparison.json").read_text())
-    assert comp["best_on_val"] in models and set(comp["models"]["ensemble"]["test"]["mcnemar_p"]) == models - {"ensemble"}
+    assert comp["best_on_val"] in models and set(comp["models"]["ensemble"]["test"]["mcnemar_p"]) == models - {
+        "ensemble"
+    }
     summary = (repo / "metrics/summary.md").read_text()
     assert "| nbsvm |" in summary and "Stacker `ensemble`" in summary and "Validation (model selection)" in summary
     assert "most confident mistakes" in (repo / "metrics/errors.md").read_text()
@@ -149,8 +201,16 @@ def test_repro_writes_val_and_test_metrics_for_every_model(repo):
     assert "## Behavioural tests" in (repo / "metrics/robustness.md").read_text()
     plot = json.loads((repo / "plots/robustness/domains.json").read_text())
     assert {r["domain"] for r in plot} == {"amazon", "imdb", "yelp", "IMDB test"}
-    for stage in ("prepare", "baseline", "pretrained_eval", "finetune", "ensemble", "classical_ensemble", "evaluate",
-                  "robustness"):
+    for stage in (
+        "prepare",
+        "baseline",
+        "pretrained_eval",
+        "finetune",
+        "ensemble",
+        "classical_ensemble",
+        "evaluate",
+        "robustness",
+    ):
         assert json.loads((repo / f"logs/{stage}.json").read_text())["seconds"], stage
     commit(repo, "first run")
 
@@ -208,8 +268,18 @@ def test_remote_round_trip_then_predict_without_training(repo, tmp_path):
     assert not (clone / "models/finetuned").exists()
     dvc("pull", cwd=clone)
     assert "up to date" in dvc("status", cwd=clone)
-    out = sh([sys.executable, "src/predict.py", "--model", "models/ensemble", "--format", "jsonl",
-              "What a wonderful, moving film. I loved it."], clone)
+    out = sh(
+        [
+            sys.executable,
+            "src/predict.py",
+            "--model",
+            "models/ensemble",
+            "--format",
+            "jsonl",
+            "What a wonderful, moving film. I loved it.",
+        ],
+        clone,
+    )
     assert json.loads(out.strip().splitlines()[-1])["label"] in ("positive", "negative")
 
 
@@ -224,8 +294,12 @@ def test_finetune_runs_under_torchrun_ddp(repo):
     """The unchanged stage script on 2 CPU processes (gloo); rank 0 writes the outputs."""
     pred = repo / "predictions/finetune/finetuned.parquet"
     before = pred.stat().st_mtime
-    out = sh([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "src/finetune.py"], repo,
-             stderr=True, timeout=600)
+    out = sh(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "src/finetune.py"],
+        repo,
+        stderr=True,
+        timeout=600,
+    )
     assert "2 process(es)" in out and out.count("val accuracy") == 1  # rank 0 alone predicts and writes
     assert pred.stat().st_mtime > before
     import pandas as pd

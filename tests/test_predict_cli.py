@@ -14,17 +14,28 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import ROOT, fake_review, make_tiny_model
-from sentiment.inference import resolve_precision
-from sentiment.predictor import CHARS_PER_TOKEN, InputError, Predictor, PredictorError, cut
+
+from sentiment.inference import CHARS_PER_TOKEN, cut, resolve_precision
+from sentiment.predictor import InputError, Predictor, PredictorError
 
 # what the finetune stage writes beside the model
-INFERENCE_JSON = {"max_length": 256, "truncation": "head_tail", "precision": "bf16", "device": "cpu", "cpu_isa": "amx",
-                  "labels": ["negative", "positive"], "threshold": 0.5, "cleaning": "sentiment.data.clean_text"}
+INFERENCE_JSON = {
+    "max_length": 256,
+    "truncation": "head_tail",
+    "precision": "bf16",
+    "device": "cpu",
+    "cpu_isa": "amx",
+    "labels": ["negative", "positive"],
+    "threshold": 0.5,
+    "cleaning": "sentiment.data.clean_text",
+}
 
-REVIEWS = ["A wonderful film, brilliant and moving.", "Awful<br />boring &amp; dull, the worst.",
-           "The plot was superb, I loved it."]
+REVIEWS = [
+    "A wonderful film, brilliant and moving.",
+    "Awful<br />boring &amp; dull, the worst.",
+    "The plot was superb, I loved it.",
+]
 # deterministic, independent of any params.yaml; one thread: fast on a busy machine
 OPTS = ["--precision", "fp32", "--max-length", "64", "--threads", "1"]
 FIXED = dict(precision="fp32", max_length=64, threads=1)
@@ -34,8 +45,14 @@ def cli(*args, stdin=None, cwd=None):
     """Run the CLI; stdin as str or raw bytes; stdout/stderr come back as text."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     stdin = stdin.encode() if isinstance(stdin, str) else stdin
-    r = subprocess.run([sys.executable, str(ROOT / "src" / "predict.py"), *map(str, args)], input=stdin,
-                       capture_output=True, cwd=cwd or ROOT, env=env, timeout=120)
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "src" / "predict.py"), *map(str, args)],
+        input=stdin,
+        capture_output=True,
+        cwd=cwd or ROOT,
+        env=env,
+        timeout=120,
+    )
     return subprocess.CompletedProcess(r.args, r.returncode, r.stdout.decode(), r.stderr.decode())
 
 
@@ -64,8 +81,10 @@ def test_txt_file_jsonl_streamed_in_chunks_with_progress_bar(tiny, tmp_path, mon
     f = tmp_path / "reviews.txt"
     f.write_text("\n".join(REVIEWS) + "\n")
     out = tmp_path / "out.jsonl"
-    assert predict.main(["--model", str(tiny), *OPTS, "--file", str(f), "--format", "jsonl", "-o", str(out),
-                         "--progress"]) == 0
+    assert (
+        predict.main(["--model", str(tiny), *OPTS, "--file", str(f), "--format", "jsonl", "-o", str(out), "--progress"])
+        == 0
+    )
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [row["index"] for row in rows] == [0, 1, 2]
     assert [(row["label"], row["prob_positive"]) for row in rows] == expected(tiny, REVIEWS, **FIXED)
@@ -95,13 +114,21 @@ def test_stdin(tiny):
 def test_baseline_joblib_parquet_and_stdin(baseline, tmp_path):
     f = tmp_path / "r.parquet"
     pd.DataFrame({"review": ["wonderful brilliant superb loved it", "awful boring terrible, the worst"]}).to_parquet(f)
-    rows = [json.loads(line) for line in
-            ok(cli("-m", baseline, "-f", f, "--text-column", "review", "--format", "jsonl")).splitlines()]
+    rows = [
+        json.loads(line)
+        for line in ok(cli("-m", baseline, "-f", f, "--text-column", "review", "--format", "jsonl")).splitlines()
+    ]
     assert [r["label"] for r in rows] == ["positive", "negative"]
     assert rows[0]["prob_positive"] > 0.5 > rows[1]["prob_positive"]
     rows = list(csv.DictReader(io.StringIO(ok(cli("-m", baseline, "--format", "csv", "-", stdin="\n".join(REVIEWS))))))
-    assert [int(r["index"]) for r in rows] == [0, 1, 2] and [r["label"] for r in rows] == ["positive", "negative", "positive"]
-    assert [float(r["prob_positive"]) for r in rows] == pytest.approx([w[1] for w in expected(baseline, REVIEWS)], abs=1e-6)
+    assert [int(r["index"]) for r in rows] == [0, 1, 2] and [r["label"] for r in rows] == [
+        "positive",
+        "negative",
+        "positive",
+    ]
+    assert [float(r["prob_positive"]) for r in rows] == pytest.approx(
+        [w[1] for w in expected(baseline, REVIEWS)], abs=1e-6
+    )
 
 
 def _files(tmp_path):
@@ -118,25 +145,28 @@ def _files(tmp_path):
     (tmp_path / "broken.parquet").write_bytes(b"PAR1 not really")
 
 
-@pytest.mark.parametrize("args, stdin, message", [
-    (["--model", "no/such/model", "A film"], None, "does not exist"),
-    (["--model", "{junk}", "A film"], None, "no config.json"),
-    (["{model}", "--file", "missing.txt"], None, "file not found"),
-    (["{model}", "--file", "no_text.csv"], None, "no 'text' column"),
-    (["{model}", "-"], b"", "stdin: no reviews to classify"),
-    (["{model}", "  <br /> "], None, "review: text at index 0 is empty"),
-    (["{model}", "-"], b"fine\n\ngood\n", "stdin: text at index 1 is empty"),
-    (["{model}", "-"], b"fine\ncaf\xe9\n", "stdin: line 2 (index 1) is not UTF-8"),
-    (["{model}", "--file", "blank.txt"], None, "blank.txt: text at index 1 is empty"),
-    (["{model}", "--file", "html.txt"], None, "html.txt: text at index 2 is empty"),
-    (["{model}", "--file", "latin1.txt"], None, "latin1.txt: line 2 (index 1) is not UTF-8"),
-    (["{model}", "--file", "latin1.csv"], None, "latin1.csv: line 3 (index 2) is not UTF-8"),
-    (["{model}", "--file", "empty_cell.csv"], None, "text at index 1 is empty"),
-    (["{model}", "--file", "none.parquet"], None, "text at index 1 is not text (NoneType)"),
-    (["{model}", "--file", "ints.parquet"], None, "text at index 0 is not text (int) (and 1 more: [1])"),
-    (["{model}", "--file", "broken.parquet"], None, "not a readable parquet file"),
-    (["{model}", "-o", "no/such/dir/out.txt", "A film"], None, "cannot write --output no/such/dir/out.txt"),
-])
+@pytest.mark.parametrize(
+    "args, stdin, message",
+    [
+        (["--model", "no/such/model", "A film"], None, "does not exist"),
+        (["--model", "{junk}", "A film"], None, "no config.json"),
+        (["{model}", "--file", "missing.txt"], None, "file not found"),
+        (["{model}", "--file", "no_text.csv"], None, "no 'text' column"),
+        (["{model}", "-"], b"", "stdin: no reviews to classify"),
+        (["{model}", "  <br /> "], None, "review: text at index 0 is empty"),
+        (["{model}", "-"], b"fine\n\ngood\n", "stdin: text at index 1 is empty"),
+        (["{model}", "-"], b"fine\ncaf\xe9\n", "stdin: line 2 (index 1) is not UTF-8"),
+        (["{model}", "--file", "blank.txt"], None, "blank.txt: text at index 1 is empty"),
+        (["{model}", "--file", "html.txt"], None, "html.txt: text at index 2 is empty"),
+        (["{model}", "--file", "latin1.txt"], None, "latin1.txt: line 2 (index 1) is not UTF-8"),
+        (["{model}", "--file", "latin1.csv"], None, "latin1.csv: line 3 (index 2) is not UTF-8"),
+        (["{model}", "--file", "empty_cell.csv"], None, "text at index 1 is empty"),
+        (["{model}", "--file", "none.parquet"], None, "text at index 1 is not text (NoneType)"),
+        (["{model}", "--file", "ints.parquet"], None, "text at index 0 is not text (int) (and 1 more: [1])"),
+        (["{model}", "--file", "broken.parquet"], None, "not a readable parquet file"),
+        (["{model}", "-o", "no/such/dir/out.txt", "A film"], None, "cannot write --output no/such/dir/out.txt"),
+    ],
+)
 @pytest.mark.parametrize("model", ["baseline", "tiny"])
 def test_bad_input_exits_2_with_one_clear_line_before_inference(args, stdin, message, model, request, tmp_path):
     if model == "tiny" and "{model}" not in args:
@@ -158,6 +188,7 @@ def test_usage_errors_and_help():
 
 # --- the Predictor (shared with src/serve.py), in process -------------------------------------
 
+
 def test_predictor_cleans_like_training_and_keeps_order(tiny):
     p = Predictor(tiny, **FIXED, batch_size=2)
     raw = ["Great<br /><br />film &amp; cast", "dull " * 300, "ok", "Great film & cast"]
@@ -169,12 +200,15 @@ def test_predictor_cleans_like_training_and_keeps_order(tiny):
     assert [x.prob_positive for x in preds] == pytest.approx(single, abs=1e-5)
 
 
-@pytest.mark.parametrize("texts, message, indices", [
-    (["fine", "<br />"], "text at index 1 is empty", [1]),
-    (["", "fine", " \n\t"], "text at index 0 is empty (whitespace/HTML only) (and 1 more: [2])", [0, 2]),
-    (["fine", 3], "text at index 1 is not text (int)", [1]),
-    (["fine", "caf\udce9"], "text at index 1 is not valid UTF-8", [1]),
-])
+@pytest.mark.parametrize(
+    "texts, message, indices",
+    [
+        (["fine", "<br />"], "text at index 1 is empty", [1]),
+        (["", "fine", " \n\t"], "text at index 0 is empty (whitespace/HTML only) (and 1 more: [2])", [0, 2]),
+        (["fine", 3], "text at index 1 is not text (int)", [1]),
+        (["fine", "caf\udce9"], "text at index 1 is not valid UTF-8", [1]),
+    ],
+)
 def test_predictor_rejects_bad_texts_naming_their_index(texts, message, indices, baseline):
     with pytest.raises(InputError, match=re.escape(message)) as e:
         Predictor(baseline).predict(texts)
@@ -208,9 +242,14 @@ def test_settings_come_from_the_model_dir_only(tiny, tmp_path, monkeypatch, capl
     assert Predictor(trained, max_length=32, truncation="head", precision="fp32").max_length == 32
     with pytest.raises(PredictorError, match="exceeds this model's limit of 128"):
         Predictor(tiny, max_length=512)
-    for bad, message in [({"labels": ["neg", "pos"]}, "labels"), ({"threshold": 0.6}, "threshold"),
-                         ({"max_length": 2}, "max_length"), ({"truncation": "tail"}, "truncation"),
-                         ({"cleaning": "lower"}, "cleaning"), ({"typo": 1}, "typo")]:
+    for bad, message in [
+        ({"labels": ["neg", "pos"]}, "labels"),
+        ({"threshold": 0.6}, "threshold"),
+        ({"max_length": 2}, "max_length"),
+        ({"truncation": "tail"}, "truncation"),
+        ({"cleaning": "lower"}, "cleaning"),
+        ({"typo": 1}, "typo"),
+    ]:
         (trained / "inference.json").write_text(json.dumps({**INFERENCE_JSON, **bad}))
         with pytest.raises(PredictorError, match=f"inference.json: {message}"):
             Predictor(trained)
@@ -252,8 +291,12 @@ def test_character_budget_keeps_the_tokens_the_model_sees(truncation, tiny):
 def _ensemble(tmp_path, tiny, baseline, members=None):
     d = tmp_path / "ensemble"
     d.mkdir(exist_ok=True)
-    spec = {"kind": "stacked_logit", "intercept": -0.05, "members": members or [
-        {"name": "nbsvm", "path": str(baseline), "coef": 1.3}, {"name": "finetuned", "path": "tiny", "coef": 0.9}]}
+    spec = {
+        "kind": "stacked_logit",
+        "intercept": -0.05,
+        "members": members
+        or [{"name": "nbsvm", "path": str(baseline), "coef": 1.3}, {"name": "finetuned", "path": "tiny", "coef": 0.9}],
+    }
     (d / "ensemble.json").write_text(json.dumps(spec))
     if not (tmp_path / "tiny").exists():
         shutil.copytree(tiny, tmp_path / "tiny")
@@ -273,8 +316,12 @@ def test_ensemble_combines_members_on_the_logit_scale(tiny, baseline, tmp_path, 
     got = ens.predict(texts)
     assert [g.prob_positive for g in got] == pytest.approx(want.tolist(), abs=1e-6)
     assert [g.label for g in got] == ["positive" if w >= 0.5 else "negative" for w in want]
-    rows = [json.loads(line) for line in ok(cli("-m", "ensemble", "--format", "jsonl", "-", stdin="\n".join(texts),
-                                                cwd=tmp_path)).splitlines()]
+    rows = [
+        json.loads(line)
+        for line in ok(
+            cli("-m", "ensemble", "--format", "jsonl", "-", stdin="\n".join(texts), cwd=tmp_path)
+        ).splitlines()
+    ]
     assert [r["prob_positive"] for r in rows] == pytest.approx(want.tolist(), abs=1e-4)
 
 
@@ -282,11 +329,16 @@ def test_length_aware_ensemble_matches_the_stacker(baseline, tmp_path, monkeypat
     """features logits_x_length: weight = coef + length_coef * (log words - log 170), as fitted."""
     from sklearn.linear_model import LogisticRegression
 
-    from sentiment.ensemble import logit, stack_features, stacker_spec
+    from sentiment.ensemble import stacker_spec
+    from sentiment.stacker import logit, stack_features
 
     monkeypatch.chdir(tmp_path)
-    texts = ["wonderful brilliant superb loved it", "awful boring terrible, the worst", "ok",
-             "the plot was dull and long but the acting was superb " * 12]
+    texts = [
+        "wonderful brilliant superb loved it",
+        "awful boring terrible, the worst",
+        "ok",
+        "the plot was dull and long but the acting was superb " * 12,
+    ]
     z = logit(Predictor(baseline).predict_proba(texts))[:, None]
     X = stack_features(z, texts, "logits_x_length")
     assert X.shape == (4, 2) and X[3, 1] == pytest.approx(z[3, 0] * np.log(len(texts[3].split()) / 170))
@@ -299,7 +351,7 @@ def test_length_aware_ensemble_matches_the_stacker(baseline, tmp_path, monkeypat
     assert got == pytest.approx(stacker.predict_proba(X)[:, 1].tolist(), abs=1e-9)
     assert Predictor(tmp_path / "ens").info()["features"] == "logits_x_length"
     # the short-text route: texts of at most 5 words take the member's answer, as in the stage
-    from sentiment.ensemble import route_short
+    from sentiment.stacker import route_short
 
     routed = stacker_spec(stacker, ["tfidf_lr"], {"tfidf_lr": "baseline"}, "logits_x_length", 5, "tfidf_lr")
     routed["members"][0]["path"] = str(baseline)
@@ -310,8 +362,11 @@ def test_length_aware_ensemble_matches_the_stacker(baseline, tmp_path, monkeypat
     assert got == pytest.approx(want.tolist(), abs=1e-9)
     assert Predictor(tmp_path / "ens").info()["short_words"] == 5
     # routed texts are scored by the short-text member alone: the other members never see them
-    two = {**routed, "members": [{**routed["members"][0], "name": "long"}, {**routed["members"][0], "name": "short"}],
-           "short_member": "short"}
+    two = {
+        **routed,
+        "members": [{**routed["members"][0], "name": "long"}, {**routed["members"][0], "name": "short"}],
+        "short_member": "short",
+    }
     (tmp_path / "ens" / "ensemble.json").write_text(json.dumps(two))
     pred = Predictor(tmp_path / "ens")
     seen = []
@@ -329,7 +384,9 @@ def test_length_aware_ensemble_matches_the_stacker(baseline, tmp_path, monkeypat
 def test_ensemble_errors_name_the_member(tiny, baseline, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     d = _ensemble(tmp_path, tiny, baseline, [{"name": "nbsvm", "path": "models/baseline/nbsvm.joblib", "coef": 1}])
-    with pytest.raises(PredictorError, match=r"ensemble.json: member 'nbsvm': model path .*nbsvm.joblib.* does not exist"):
+    with pytest.raises(
+        PredictorError, match=r"ensemble.json: member 'nbsvm': model path .*nbsvm.joblib.* does not exist"
+    ):
         Predictor(d)
     (d / "ensemble.json").write_text('{"kind": "mean", "members": [], "intercept": 0}')
     with pytest.raises(PredictorError, match="ensemble.json: kind"):
@@ -340,19 +397,27 @@ def test_ensemble_with_a_zero_shot_scorer_member(baseline, tmp_path, monkeypatch
     """A member with no model file (the VADER lexicon) is served from its settings in ensemble.json."""
     from types import SimpleNamespace
 
-    from sentiment.ensemble import logit
     from sentiment.scorers import load_scorer
+    from sentiment.stacker import logit
 
     monkeypatch.chdir(tmp_path)
     texts = ["wonderful brilliant superb loved it", "awful boring terrible, the worst", "the food was not bad"]
-    spec = {"kind": "stacked_logit", "intercept": 0.2, "members": [
-        {"name": "tfidf_lr", "path": str(baseline), "coef": 0.7},
-        {"name": "vader", "scorer": {"name": "vader", "settings": {}}, "coef": 0.5}]}
+    spec = {
+        "kind": "stacked_logit",
+        "intercept": 0.2,
+        "members": [
+            {"name": "tfidf_lr", "path": str(baseline), "coef": 0.7},
+            {"name": "vader", "scorer": {"name": "vader", "settings": {}}, "coef": 0.5},
+        ],
+    }
     (tmp_path / "ens").mkdir()
     (tmp_path / "ens" / "ensemble.json").write_text(json.dumps(spec))
     pred = Predictor(tmp_path / "ens")
-    z = 0.2 + 0.7 * logit(Predictor(baseline).predict_proba(texts)) + 0.5 * logit(
-        load_scorer("vader", SimpleNamespace())(texts))
+    z = (
+        0.2
+        + 0.7 * logit(Predictor(baseline).predict_proba(texts))
+        + 0.5 * logit(load_scorer("vader", SimpleNamespace())(texts))
+    )
     assert pred.predict_proba(texts) == pytest.approx((1 / (1 + np.exp(-z))).tolist(), abs=1e-9)
     assert pred.info()["members"][1]["model"]["kind"] == "scorer"
     spec["members"][1]["path"] = "models/baseline/x.joblib"  # a path and a scorer: ambiguous

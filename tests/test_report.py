@@ -3,15 +3,28 @@ import pandas as pd
 import pytest
 
 from sentiment.io import make_predictions
-from sentiment.report import (align, best_on_val, comparison_json, error_analysis, mcnemar_matrix, model_metrics,
-                              score, summary_markdown)
+from sentiment.report import (
+    align,
+    best_on_val,
+    comparison_json,
+    error_analysis,
+    mcnemar_matrix,
+    model_metrics,
+    score,
+    summary_markdown,
+)
 
 
 def split(name, n, rng):
     prefix = "train" if name == "val" else "test"
-    return pd.DataFrame({"uid": [f"{prefix}/x/{i}" for i in range(n)], "label": rng.integers(0, 2, n).astype("int8"),
-                         "rating": pd.array(rng.integers(1, 11, n), "Int8"),
-                         "text": ["word " * int(k) for k in rng.integers(5, 900, n)]})
+    return pd.DataFrame(
+        {
+            "uid": [f"{prefix}/x/{i}" for i in range(n)],
+            "label": rng.integers(0, 2, n).astype("int8"),
+            "rating": pd.array(rng.integers(1, 11, n), "Int8"),
+            "text": ["word " * int(k) for k in rng.integers(5, 900, n)],
+        }
+    )
 
 
 @pytest.fixture
@@ -42,10 +55,20 @@ def test_scores_each_split_and_picks_the_best_on_validation(setup):
     lo, hi = js["models"]["bad"]["test"]["ci95"]["accuracy"]
     assert lo < tables["test"].loc["bad", "accuracy"] < hi and js["best_on_val"] == "good"
     m = model_metrics(tables, "good", {"runtime": {"device": "cpu", "precision": "bf16", "cpu_isa": "amx", "x": 1}})
-    assert m["val"]["n"] == 200 and m["test"]["n"] == 400 and m["runtime"] == {"device": "cpu", "precision": "bf16",
-                                                                                  "cpu_isa": "amx"}
-    stacker = {"stacker": {"coef": {"good": 1.5, "bad": 0.1}, "intercept": 0.0, "C": 1.0, "cv_folds": 5,
-                           "nested_cv_accuracy": 0.8}}
+    assert (
+        m["val"]["n"] == 200
+        and m["test"]["n"] == 400
+        and m["runtime"] == {"device": "cpu", "precision": "bf16", "cpu_isa": "amx"}
+    )
+    stacker = {
+        "stacker": {
+            "coef": {"good": 1.5, "bad": 0.1},
+            "intercept": 0.0,
+            "C": 1.0,
+            "cv_folds": 5,
+            "nested_cv_accuracy": 0.8,
+        }
+    }
     md = summary_markdown(tables, best, pv, 100, {"ens": stacker})
     assert "## Test (final report): 400 reviews" in md and "## Validation (model selection): 200 reviews" in md
     assert "(best on val)" in md and "| good | +1.500 |" in md
@@ -54,8 +77,10 @@ def test_scores_each_split_and_picks_the_best_on_validation(setup):
 def test_best_on_val_ignores_test(setup):
     splits, preds = setup
     # swap the models' test rows: the best model must not change, since only validation chooses
-    swapped = {"good": pd.concat([preds["good"][preds["good"].split == "val"], preds["bad"][preds["bad"].split == "test"]]),
-               "bad": pd.concat([preds["bad"][preds["bad"].split == "val"], preds["good"][preds["good"].split == "test"]])}
+    swapped = {
+        "good": pd.concat([preds["good"][preds["good"].split == "val"], preds["bad"][preds["bad"].split == "test"]]),
+        "bad": pd.concat([preds["bad"][preds["bad"].split == "val"], preds["good"][preds["good"].split == "test"]]),
+    }
     val = score(align(swapped, "val", splits["val"]), 0, 0)
     assert best_on_val(val) == "good"
 

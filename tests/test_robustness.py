@@ -10,16 +10,36 @@ from sentiment import DataError
 from sentiment.behaviour import build_suite, failures, run_suite
 from sentiment.robustness import domain_metrics, domain_table, load_sentences, split_halves
 
-POS_WORDS = {"good", "great", "excellent", "amazing", "wonderful", "fantastic", "brilliant", "enjoyable",
-             "delightful", "superb", "lovely", "perfect", "outstanding", "impressive", "fun", "loved",
-             "recommended", "wonderful."}
+POS_WORDS = {
+    "good",
+    "great",
+    "excellent",
+    "amazing",
+    "wonderful",
+    "fantastic",
+    "brilliant",
+    "enjoyable",
+    "delightful",
+    "superb",
+    "lovely",
+    "perfect",
+    "outstanding",
+    "impressive",
+    "fun",
+    "loved",
+    "recommended",
+    "wonderful.",
+}
 
 
 def sentence_file(d, rows=None, sums=True):
     d.mkdir(parents=True, exist_ok=True)
     if rows is None:
-        rows = [{"source": s, "id": i, "text": f"{s} sentence {i} is {'good' if i % 2 else 'bad'}.", "label": i % 2}
-                for s in ("amazon", "yelp", "imdb") for i in range(40)]
+        rows = [
+            {"source": s, "id": i, "text": f"{s} sentence {i} is {'good' if i % 2 else 'bad'}.", "label": i % 2}
+            for s in ("amazon", "yelp", "imdb")
+            for i in range(40)
+        ]
     pd.DataFrame(rows).to_parquet(d / "sentences.parquet")
     if sums:
         digest = hashlib.sha256((d / "sentences.parquet").read_bytes()).hexdigest()
@@ -37,11 +57,14 @@ def test_load_and_split_is_stratified_and_seeded(tmp_path):
     assert split_halves(df, 0.5, 7).half.tolist() != a.half.tolist()
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda df: df.drop(columns="label"), r"missing column\(s\) \['label'\]"),
-    (lambda df: df.assign(label=2), r"labels must be 0/1, got \[2\]"),
-    (lambda df: df.assign(text=["   "] + df.text.tolist()[1:]), "text at index 0 is empty"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda df: df.drop(columns="label"), r"missing column\(s\) \['label'\]"),
+        (lambda df: df.assign(label=2), r"labels must be 0/1, got \[2\]"),
+        (lambda df: df.assign(text=["   "] + df.text.tolist()[1:]), "text at index 0 is empty"),
+    ],
+)
 def test_bad_sentence_files_fail_naming_the_problem(tmp_path, change, message):
     d = sentence_file(tmp_path / "s")
     rows = change(pd.read_parquet(d / "sentences.parquet")).to_dict("records")
@@ -68,7 +91,10 @@ def test_domain_metrics_per_half_and_source_with_cis(tmp_path):
     half_right = np.where(df.source == "yelp", 1 - perfect, perfect)  # wrong on every yelp sentence
     m = domain_metrics(df, {"perfect": perfect, "keyword": keyword, "flipped_yelp": half_right}, 100, 0)
     assert m["perfect"]["report"]["amazon"]["accuracy"] == 1.0 and m["perfect"]["report"]["amazon"]["n"] == 20
-    assert m["flipped_yelp"]["report"]["yelp"]["accuracy"] == 0.0 and m["flipped_yelp"]["selection"]["imdb"]["accuracy"] == 1
+    assert (
+        m["flipped_yelp"]["report"]["yelp"]["accuracy"] == 0.0
+        and m["flipped_yelp"]["selection"]["imdb"]["accuracy"] == 1
+    )
     lo, hi = m["keyword"]["report"]["imdb"]["accuracy_ci"]
     assert lo <= m["keyword"]["report"]["imdb"]["accuracy"] <= hi
     table = domain_table(m, {"perfect": 0.9})
@@ -102,9 +128,14 @@ def test_failure_rules():
 
 def test_a_keyword_model_passes_vocabulary_but_fails_negation():
     """A bag of positive words: fine on plain sentences, blind to "not"."""
+
     def score(texts):
-        return np.array([0.9 if set(t.lower().split()) & POS_WORDS or any(w in t.lower() for w in POS_WORDS)
-                         else 0.1 for t in texts])
+        return np.array(
+            [
+                0.9 if set(t.lower().split()) & POS_WORDS or any(w in t.lower() for w in POS_WORDS) else 0.1
+                for t in texts
+            ]
+        )
 
     r = run_suite(build_suite(100, 0), score, 0.1, 3)
     assert r["positive sentences"]["failure_rate"] == 0 and r["negative sentences"]["failure_rate"] == 0

@@ -5,8 +5,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT
+
 from sentiment.runtime import cpu_isa, pick_device, resolve_precision, runtime_info
 
 yes, no = (lambda: True), (lambda: False)
@@ -26,11 +26,18 @@ def test_explicit_device_overrides_and_must_exist():
         pick_device("tpu")
 
 
-@pytest.mark.parametrize("device, isa, cuda_bf16, expected", [
-    ("cpu", "amx", None, "bf16"), ("cpu", "avx512_bf16", None, "bf16"), ("cpu", "avx512", None, "fp32"),
-    ("cpu", "avx2", None, "fp32"), ("cuda", "avx2", yes, "bf16"), ("cuda", "avx2", no, "fp16"),
-    ("mps", "default", None, "fp32"),
-])
+@pytest.mark.parametrize(
+    "device, isa, cuda_bf16, expected",
+    [
+        ("cpu", "amx", None, "bf16"),
+        ("cpu", "avx512_bf16", None, "bf16"),
+        ("cpu", "avx512", None, "fp32"),
+        ("cpu", "avx2", None, "fp32"),
+        ("cuda", "avx2", yes, "bf16"),
+        ("cuda", "avx2", no, "fp16"),
+        ("mps", "default", None, "fp32"),
+    ],
+)
 def test_auto_precision_rule(device, isa, cuda_bf16, expected):
     assert resolve_precision("auto", device, cuda_bf16=cuda_bf16, isa=lambda: isa) == expected
 
@@ -47,8 +54,18 @@ def test_runtime_info_records_what_results_depend_on():
 def test_avx2_emulation_is_recorded_as_avx2():
     """ATEN_CPU_CAPABILITY=avx2 (the AVX2-class emulation) must not claim native bf16."""
     env = {**os.environ, "ATEN_CPU_CAPABILITY": "avx2"}
-    out = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, 'src'); "
-                          "from sentiment.runtime import cpu_isa, resolve_precision; "
-                          "print(cpu_isa(), resolve_precision('auto', 'cpu'))"],
-                         cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout.split()
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; sys.path.insert(0, 'src'); "
+            "from sentiment.runtime import cpu_isa, resolve_precision; "
+            "print(cpu_isa(), resolve_precision('auto', 'cpu'))",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     assert out[0] in ("avx2", "default") and out[1] == "fp32"

@@ -11,25 +11,40 @@ import pandas as pd
 import pytest
 import torch
 import yaml
-
 from conftest import ROOT, make_tiny_model
+
 from sentiment import ConfigError
 from sentiment.config import PretrainedEvalParams
 from sentiment.inference import ModelLoadError
-from sentiment.scorers import (SCORERS, _vader_analyzer, file_stem, load_scorer, select_settings, settings,
-                               stars_to_positive)
+from sentiment.scorers import (
+    SCORERS,
+    _vader_analyzer,
+    file_stem,
+    load_scorer,
+    select_settings,
+    settings,
+    stars_to_positive,
+)
 
 PP = PretrainedEvalParams(batch_size=3, max_length=[64], precision="fp32")
 P = settings(PP)  # the scalar settings of the grids' first point
 STARS = {i: f"{i + 1} star" + "s" * (i > 0) for i in range(5)}  # '1 star', '2 stars', ..., '5 stars'
-TEXTS = ["A wonderful, moving film.", "Dull.", "The plot was thin but the acting was superb and I loved the music",
-         "Worst movie ever, a waste of two hours " * 8, "ok", "Not bad at all, really.", "It was fine I guess"]
+TEXTS = [
+    "A wonderful, moving film.",
+    "Dull.",
+    "The plot was thin but the acting was superb and I loved the music",
+    "Worst movie ever, a waste of two hours " * 8,
+    "ok",
+    "Not bad at all, really.",
+    "It was fine I guess",
+]
 
 
 @pytest.fixture(scope="module")
 def tiny_sst2(tmp_path_factory):
-    return make_tiny_model(tmp_path_factory.mktemp("m") / "tiny-sst2", "distilbert", 2, 128,
-                           {0: "NEGATIVE", 1: "POSITIVE"})
+    return make_tiny_model(
+        tmp_path_factory.mktemp("m") / "tiny-sst2", "distilbert", 2, 128, {0: "NEGATIVE", 1: "POSITIVE"}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +59,12 @@ def reference_probs(model_dir, texts):
     tok = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForSequenceClassification.from_pretrained(model_dir).eval()
     with torch.inference_mode():
-        return np.concatenate([model(**tok(t, return_tensors="pt", truncation=True, max_length=64)).logits.softmax(-1)
-                               .double().numpy() for t in texts])
+        return np.concatenate(
+            [
+                model(**tok(t, return_tensors="pt", truncation=True, max_length=64)).logits.softmax(-1).double().numpy()
+                for t in texts
+            ]
+        )
 
 
 def test_vader_separates_obvious_sentences():
@@ -58,8 +77,14 @@ def test_fast_vader_matches_stock_vader():
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     stock, fast = SentimentIntensityAnalyzer(), _vader_analyzer()
-    texts = TEXTS + ["never so good", "without doubt great", "kind of boring", "no good", "it was not the best",
-                     "Never this bad. The film isn't great but the cast is VERY good, kind of. " * 20]
+    texts = TEXTS + [
+        "never so good",
+        "without doubt great",
+        "kind of boring",
+        "no good",
+        "it was not the best",
+        "Never this bad. The film isn't great but the cast is VERY good, kind of. " * 20,
+    ]
     assert [fast.polarity_scores(t) for t in texts] == [stock.polarity_scores(t) for t in texts]
 
 
@@ -119,8 +144,10 @@ def test_max_length_beyond_the_model_is_a_params_error(tiny_sst2):
 
 
 def test_file_stems(tiny_sst2):
-    assert file_stem("nlptown/bert-base-multilingual-uncased-sentiment") == \
-        "nlptown--bert-base-multilingual-uncased-sentiment"
+    assert (
+        file_stem("nlptown/bert-base-multilingual-uncased-sentiment")
+        == "nlptown--bert-base-multilingual-uncased-sentiment"
+    )
     assert file_stem("vader") == "vader" and file_stem("distilbert-sst2") == "distilbert-sst2"
     assert file_stem(str(tiny_sst2) + "/") == "tiny-sst2"
 
@@ -134,19 +161,41 @@ def test_stage_writes_predictions_with_a_local_model(tiny_sst2, tmp_path):
     rng = np.random.default_rng(0)
     (tmp_path / "data/prepared").mkdir(parents=True)
     for split, prefix in (("val", "train"), ("test", "test")):
-        df = pd.DataFrame({"uid": [f"{prefix}/x/{i}" for i in range(12)], "id": np.arange(12, dtype="int32"),
-                           "rating": pd.array(rng.integers(1, 11, 12), dtype="Int8"),
-                           "label": np.array([0, 1] * 6, dtype="int8"), "text": (TEXTS * 2)[:12]})
+        df = pd.DataFrame(
+            {
+                "uid": [f"{prefix}/x/{i}" for i in range(12)],
+                "id": np.arange(12, dtype="int32"),
+                "rating": pd.array(rng.integers(1, 11, 12), dtype="Int8"),
+                "label": np.array([0, 1] * 6, dtype="int8"),
+                "text": (TEXTS * 2)[:12],
+            }
+        )
         df.to_parquet(tmp_path / f"data/prepared/{split}.parquet")
         test = df
-    params = {"pretrained_eval": {"models": ["vader", str(tiny_sst2)], "batch_size": 4, "max_length": [32, 64],
-                                  "precision": "fp32"}}
+    params = {
+        "pretrained_eval": {
+            "models": ["vader", str(tiny_sst2)],
+            "batch_size": 4,
+            "max_length": [32, 64],
+            "precision": "fp32",
+        }
+    }
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
-    r = subprocess.run([sys.executable, str(ROOT / "src/pretrained_eval.py")], cwd=tmp_path, capture_output=True,
-                       text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=300)
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "src/pretrained_eval.py")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr[-3000:]
-    assert sorted(p.name for p in (tmp_path / "predictions/pretrained").iterdir()) == \
-        ["tiny-sst2.json", "tiny-sst2.parquet", "vader.json", "vader.parquet"]
+    assert sorted(p.name for p in (tmp_path / "predictions/pretrained").iterdir()) == [
+        "tiny-sst2.json",
+        "tiny-sst2.parquet",
+        "vader.json",
+        "vader.parquet",
+    ]
     preds = pd.read_parquet(tmp_path / "predictions/pretrained/tiny-sst2.parquet")
     assert list(preds.columns) == ["uid", "split", "label", "pred", "prob"]
     assert preds[preds.split == "test"].uid.tolist() == test.uid.tolist() and preds.prob.between(0, 1).all()
@@ -154,26 +203,43 @@ def test_stage_writes_predictions_with_a_local_model(tiny_sst2, tmp_path):
     meta = json.loads((tmp_path / "predictions/pretrained/tiny-sst2.json").read_text())
     assert meta["runtime"]["precision"] == "fp32" and meta["runtime"]["device"] == "cpu"
     assert meta["settings"]["max_length"] in (32, 64) and "runtime" not in json.loads(
-        (tmp_path / "predictions/pretrained/vader.json").read_text())
+        (tmp_path / "predictions/pretrained/vader.json").read_text()
+    )
     sel = json.loads((tmp_path / "metrics/selection/pretrained_eval.json").read_text())
     assert sel["vader"] == {} and set(sel["tiny-sst2"]["val_accuracy"]) == {"max_length=32", "max_length=64"}
 
     # a name that cannot be loaded stops the stage with one clear line and exit code 2
     params["pretrained_eval"]["models"] = ["vader", "no-such/model"]
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
-    r = subprocess.run([sys.executable, str(ROOT / "src/pretrained_eval.py")], cwd=tmp_path, capture_output=True,
-                       text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=300)
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "src/pretrained_eval.py")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        timeout=300,
+    )
     assert r.returncode == 2 and "minilm_embed" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_minilm_settings_are_chosen_on_validation():
     """Prompt by accuracy (a prompt pair that is backwards loses), temperature by log loss."""
-    texts = ["I loved this wonderful film", "A brilliant, moving story", "What a great movie",
-             "terrible, boring waste of time", "The worst film I have seen", "Awful acting, dull plot"]
+    texts = [
+        "I loved this wonderful film",
+        "A brilliant, moving story",
+        "What a great movie",
+        "terrible, boring waste of time",
+        "The worst film I have seen",
+        "Awful acting, dull plot",
+    ]
     y = [1, 1, 1, 0, 0, 0]
-    pp = PretrainedEvalParams(batch_size=4, max_length=[32, 64], precision="fp32",
-                              prompts=[["a negative review", "a positive review"], ["positive", "negative"]],
-                              temperature=[0.001, 0.05, 100.0])
+    pp = PretrainedEvalParams(
+        batch_size=4,
+        max_length=[32, 64],
+        precision="fp32",
+        prompts=[["a negative review", "a positive review"], ["positive", "negative"]],
+        temperature=[0.001, 0.05, 100.0],
+    )
     chosen, record = select_settings("minilm_embed", pp, texts, y)
     assert set(record["val_accuracy"]) == {f"max_length={m} prompt={i}" for m in (32, 64) for i in (0, 1)}
     assert chosen["prompt"] == 1 and chosen["max_length"] == 32  # 32 and 64 tie: the cheaper, listed first

@@ -11,9 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from conftest import ROOT, fake_split
 from fastapi.testclient import TestClient
 
-from conftest import ROOT, fake_split
 from sentiment.predictor import Prediction
 from serve import Batcher, Settings, create_app
 
@@ -21,8 +21,18 @@ REVIEWS = [r for r in fake_split(40, 3).text]  # 20 negative, 20 positive, with 
 
 
 def settings(model, **kw):
-    return Settings(**{"model": str(model), "max_batch": 8, "max_chars": 500, "batch_size": 4,
-                       "precision": "fp32", "max_length": 64, "threads": 1, **kw})
+    return Settings(
+        **{
+            "model": str(model),
+            "max_batch": 8,
+            "max_chars": 500,
+            "batch_size": 4,
+            "precision": "fp32",
+            "max_length": 64,
+            "threads": 1,
+            **kw,
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +63,12 @@ def test_health_reports_the_loaded_weights_and_settings(client, tiny):
     assert len(h["model"]["sha256"]) == 12 and h["model"]["max_length"] == 64 and h["model"]["truncation"] == "head"
     assert h["limits"]["max_batch"] == 8 and h["limits"]["max_chars"] == 500
     assert client.get("/docs").status_code == 200
+
+
+def test_wrong_method_answers_405_with_allow_and_the_error_shape(client):
+    r = client.get("/predict")
+    assert r.status_code == 405 and r.headers["allow"] == "POST"  # RFC 9110: a 405 lists the allowed methods
+    assert r.json() == {"message": "Method Not Allowed", "detail": []}
 
 
 def test_openapi_states_the_limits_and_every_status(client):
@@ -125,7 +141,7 @@ def test_oversized_body_is_refused_while_reading_chunked_too(client):
 
 def test_largest_valid_request_fits_the_body_limit(client):
     # every text at max_chars of characters JSON escapes as 12 bytes (a surrogate pair)
-    texts = ["\U0001F600" * 500] * 8
+    texts = ["\U0001f600" * 500] * 8
     import json
 
     body = json.dumps({"texts": texts}).encode()  # ensure_ascii: \ud83d\ude00 per character
@@ -135,7 +151,7 @@ def test_largest_valid_request_fits_the_body_limit(client):
 
 
 def test_concurrent_requests_match_sequential(client):
-    requests = [REVIEWS[i:i + k] for i, k in zip(range(0, 40, 5), [1, 3, 5, 2, 8, 4, 1, 6])]
+    requests = [REVIEWS[i : i + k] for i, k in zip(range(0, 40, 5), [1, 3, 5, 2, 8, 4, 1, 6])]
     sequential = [predict(client, texts)["predictions"] for texts in requests]
     with ThreadPoolExecutor(8) as pool:
         for _ in range(3):
@@ -155,6 +171,7 @@ def test_baseline_model_is_served(baseline):
 
 
 # --- a stuck or failing model: 503 and a logged error, never a hang -------------------------------
+
 
 class FakeModel:
     name, kind = "fake", "fake"
@@ -230,10 +247,17 @@ def test_batches_never_exceed_max_texts_and_requests_get_their_own_answers():
 
 # --- the real server process ------------------------------------------------------------------
 
+
 def serve(*args):
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    return subprocess.Popen([sys.executable, str(ROOT / "src" / "serve.py"), *map(str, args)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "src" / "serve.py"), *map(str, args)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 @pytest.mark.parametrize("model, message", [("no/such/model", "does not exist"), ("{tiny}/..", "no config.json")])
@@ -245,12 +269,20 @@ def test_unservable_model_fails_at_start_with_one_clear_line(model, message, tin
 
 
 def test_serving_imports_no_training_code(tiny):
-    code = ("import sys; sys.path.insert(0, 'src'); import serve; "
-            f"serve.create_app(serve.Settings(model={str(tiny)!r}, threads=1)); "
-            "print(sorted(m for m in sys.modules if m in {'sentiment.finetune', 'sentiment.baseline'} or "
-            " m.startswith('transformers.trainer')))")
-    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                       env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    code = (
+        "import sys; sys.path.insert(0, 'src'); import serve; "
+        f"serve.create_app(serve.Settings(model={str(tiny)!r}, threads=1)); "
+        "print(sorted(m for m in sys.modules if m in {'sentiment.finetune', 'sentiment.baseline'} or "
+        " m.startswith('transformers.trainer')))"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]"
 

@@ -16,31 +16,76 @@ import sys
 
 import httpx
 import pytest
+from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from conftest import ROOT
-from sentiment.data import clean_text
-from serve import ErrorResponse, PredictResponse
 from test_serve import free_port, wait_up
 
-FUZZ = settings(max_examples=250, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+from sentiment.data import clean_text
+from serve import ErrorResponse, PredictResponse
+
+FUZZ = settings(
+    max_examples=250,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 # JSON Schema keywords this generator understands; a new one in the schema fails the test
 # instead of going unfuzzed.
-KNOWN = {"type", "properties", "required", "additionalProperties", "items", "minItems", "maxItems", "minLength",
-         "maxLength", "pattern", "title", "description", "examples", "$ref"}
-OTHER_TYPES = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.just([]), st.just({}))
+KNOWN = {
+    "type",
+    "properties",
+    "required",
+    "additionalProperties",
+    "items",
+    "minItems",
+    "maxItems",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "title",
+    "description",
+    "examples",
+    "$ref",
+}
+OTHER_TYPES = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.just([]), st.just({})
+)
 
 
 @pytest.fixture(scope="module")
 def server(tiny):
     port = free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.Popen([sys.executable, str(ROOT / "src" / "serve.py"), "--model", str(tiny), "--port", str(port),
-                             "--max-batch", "6", "--max-chars", "300", "--max-length", "64", "--precision", "fp32",
-                             "--threads", "1", "--no-access-log", "--log-level", "warning"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "src" / "serve.py"),
+            "--model",
+            str(tiny),
+            "--port",
+            str(port),
+            "--max-batch",
+            "6",
+            "--max-chars",
+            "300",
+            "--max-length",
+            "64",
+            "--precision",
+            "fp32",
+            "--threads",
+            "1",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_up(proc, url)
@@ -73,16 +118,21 @@ def valid(schema, resolve):
     t = schema["type"]
     if t == "object":
         props = schema["properties"]
-        return st.fixed_dictionaries({k: valid(props[k], resolve) for k in schema.get("required", [])},
-                                     optional={k: valid(v, resolve) for k, v in props.items()
-                                               if k not in schema.get("required", [])})
+        return st.fixed_dictionaries(
+            {k: valid(props[k], resolve) for k in schema.get("required", [])},
+            optional={k: valid(v, resolve) for k, v in props.items() if k not in schema.get("required", [])},
+        )
     if t == "array":
-        return st.lists(valid(schema["items"], resolve), min_size=schema.get("minItems", 0),
-                        max_size=schema.get("maxItems", 10))
+        return st.lists(
+            valid(schema["items"], resolve), min_size=schema.get("minItems", 0), max_size=schema.get("maxItems", 10)
+        )
     if t == "string":
         lo, hi = schema.get("minLength", 0), schema.get("maxLength", 1000)
-        text = st.one_of(st.text(min_size=lo, max_size=min(hi, 40)), st.text(min_size=max(lo, hi - 3), max_size=hi),
-                         st.sampled_from(["<br />", "&nbsp;", "<p>a</p>", "Great film!", "\x1c"]))
+        text = st.one_of(
+            st.text(min_size=lo, max_size=min(hi, 40)),
+            st.text(min_size=max(lo, hi - 3), max_size=hi),
+            st.sampled_from(["<br />", "&nbsp;", "<p>a</p>", "Great film!", "\x1c"]),
+        )
         pattern = schema.get("pattern")
         return text.filter(lambda s: lo <= len(s) <= hi and (pattern is None or re.search(pattern, s)))
     raise AssertionError(f"type {t!r} not handled")
@@ -109,8 +159,11 @@ def invalid(schema, resolve):
             ways.append(st.lists(valid(item, resolve), max_size=lo - 1))
         if hi is not None:
             ways.append(st.lists(valid(item, resolve), min_size=hi + 1, max_size=hi + 3))
-        ways.append(st.tuples(st.lists(valid(item, resolve), max_size=(hi or 3) - 1), invalid(item, resolve),
-                              st.integers(0, hi or 3)).map(lambda p: p[0][:p[2]] + [p[1]] + p[0][p[2]:]))
+        ways.append(
+            st.tuples(
+                st.lists(valid(item, resolve), max_size=(hi or 3) - 1), invalid(item, resolve), st.integers(0, hi or 3)
+            ).map(lambda p: p[0][: p[2]] + [p[1]] + p[0][p[2] :])
+        )
     elif t == "string":
         lo, hi = schema.get("minLength", 0), schema.get("maxLength")
         if lo > 0:
@@ -154,8 +207,18 @@ def test_schema_valid_requests_succeed(server, contract):
 
 def test_schema_invalid_requests_get_a_documented_4xx(server, contract):
     c = server[1]
-    raw = st.sampled_from([b"", b"{", b"[1, 2]", b"null", b'{"texts": ["caf\xe9"]}', b'{"texts": ["\\ud800"]}',
-                           b"\xff\xfe", json.dumps({"texts": ["x"]}).encode() + b" trailing"])
+    raw = st.sampled_from(
+        [
+            b"",
+            b"{",
+            b"[1, 2]",
+            b"null",
+            b'{"texts": ["caf\xe9"]}',
+            b'{"texts": ["\\ud800"]}',
+            b"\xff\xfe",
+            json.dumps({"texts": ["x"]}).encode() + b" trailing",
+        ]
+    )
 
     @FUZZ
     @given(st.one_of(invalid(contract["request"], contract["resolve"]), raw))

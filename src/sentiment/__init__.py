@@ -4,6 +4,7 @@ Kept import-light (no pandas/torch here) so a stage can validate params.yaml in 
 under a second before it imports anything heavy.
 """
 
+import hashlib
 import logging
 import os
 import sys
@@ -25,9 +26,22 @@ class DataError(ValueError):
     """Input data is missing, corrupt or malformed."""
 
 
+def sha256_file(path) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks (data checksums, model weights)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def setup_logging(level: str | None = None) -> None:
-    logging.basicConfig(level=level or os.environ.get("LOGLEVEL", "INFO"), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    logging.basicConfig(
+        level=level or os.environ.get("LOGLEVEL", "INFO"),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
 
 
 def run_stage(main) -> None:

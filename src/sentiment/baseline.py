@@ -33,6 +33,7 @@ def strip_punctuation(text: str) -> str:
 
 # --- vectorizers whose max_features cut does not depend on the CPU -----------------------
 
+
 class _StableLimitMixin:
     """Deterministic pickles, and `max_features` keeps the first terms by (higher total count, then term, lexicographic).
 
@@ -114,6 +115,7 @@ class StableTfidfVectorizer(_StableLimitMixin, TfidfVectorizer):
 
 # --- NB-SVM --------------------------------------------------------------------------------
 
+
 class NBSVMClassifier(ClassifierMixin, BaseEstimator):
     """NB-SVM (Wang & Manning 2012, "Baselines and Bigrams"), logistic-regression variant.
 
@@ -130,8 +132,7 @@ class NBSVMClassifier(ClassifierMixin, BaseEstimator):
 
     TF = ("binary", "log")
 
-    def __init__(self, alpha=1.0, C=1.0, max_iter=1000, random_state=None, solver="liblinear", dual=True,
-                 tf="binary"):
+    def __init__(self, alpha=1.0, C=1.0, max_iter=1000, random_state=None, solver="liblinear", dual=True, tf="binary"):
         self.alpha = alpha
         self.tf = tf
         self.C = C
@@ -172,9 +173,13 @@ class NBSVMClassifier(ClassifierMixin, BaseEstimator):
         if self.tf not in self.TF:
             raise ValueError(f"tf must be one of {self.TF}, got {self.tf!r}")
         self.r_ = self._log_count_ratio(X, y).astype(X.dtype)
-        self.lr_ = LogisticRegression(C=self.C, solver=self.solver, max_iter=self.max_iter,
-                                      dual=self.dual and self.solver == "liblinear",
-                                      random_state=self.random_state)
+        self.lr_ = LogisticRegression(
+            C=self.C,
+            solver=self.solver,
+            max_iter=self.max_iter,
+            dual=self.dual and self.solver == "liblinear",
+            random_state=self.random_state,
+        )
         self.lr_.fit(self._scale(X), y)
         self.n_iter_ = self.lr_.n_iter_
         return self
@@ -192,8 +197,7 @@ class NBSVMClassifier(ClassifierMixin, BaseEstimator):
 
     def _check(self, X):
         check_is_fitted(self, "r_")
-        return self._scale(validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
-                                         reset=False))
+        return self._scale(validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False))
 
     def decision_function(self, X):
         X = self._check(X)
@@ -212,23 +216,31 @@ class NBSVMClassifier(ClassifierMixin, BaseEstimator):
         return self.lr_.predict(X)
 
 
-# Models that baseline.augment_crops applies to. Measured (metrics/selection/augmentation.md): crops
-# cost tfidf_lr 0.8 points of IMDB validation accuracy (over the 0.3 allowed), nbsvm 0.1 for +6 points
-# on the sentence set; bow_rf stays the classic baseline users compare against.
-AUGMENTED = ("nbsvm",)
-
-
 # --- builders -------------------------------------------------------------------------------
+
 
 def bow_rf(p, n_jobs: int, seed: int) -> Pipeline:
     """Bag of words (lowercased, no punctuation, English stopwords) + RandomForest."""
-    return Pipeline([
-        ("bow", StableCountVectorizer(preprocessor=strip_punctuation, token_pattern=TOKEN_PATTERN,
-                                      stop_words="english", max_features=p.max_features,
-                                      ngram_range=(1, p.ngram_max))),
-        ("rf", RandomForestClassifier(n_estimators=p.n_estimators, min_samples_leaf=p.min_samples_leaf,
-                                      n_jobs=n_jobs, random_state=seed)),
-    ])
+    return Pipeline(
+        [
+            (
+                "bow",
+                StableCountVectorizer(
+                    preprocessor=strip_punctuation,
+                    token_pattern=TOKEN_PATTERN,
+                    stop_words="english",
+                    max_features=p.max_features,
+                    ngram_range=(1, p.ngram_max),
+                ),
+            ),
+            (
+                "rf",
+                RandomForestClassifier(
+                    n_estimators=p.n_estimators, min_samples_leaf=p.min_samples_leaf, n_jobs=n_jobs, random_state=seed
+                ),
+            ),
+        ]
+    )
 
 
 def tfidf_lr(p, n_jobs: int, seed: int) -> Pipeline:
@@ -236,22 +248,43 @@ def tfidf_lr(p, n_jobs: int, seed: int) -> Pipeline:
 
     Stopwords are kept: bigrams like "not good" carry the sentiment.
     """
-    return Pipeline([
-        ("tfidf", StableTfidfVectorizer(lowercase=True, token_pattern=TOKEN_PATTERN,
-                                        ngram_range=(1, p.ngram_max), min_df=p.min_df,
-                                        max_features=p.max_features, sublinear_tf=True, dtype=np.float32)),
-        ("lr", LogisticRegression(C=p.C, max_iter=1000, random_state=seed)),
-    ])
+    return Pipeline(
+        [
+            (
+                "tfidf",
+                StableTfidfVectorizer(
+                    lowercase=True,
+                    token_pattern=TOKEN_PATTERN,
+                    ngram_range=(1, p.ngram_max),
+                    min_df=p.min_df,
+                    max_features=p.max_features,
+                    sublinear_tf=True,
+                    dtype=np.float32,
+                ),
+            ),
+            ("lr", LogisticRegression(C=p.C, max_iter=1000, random_state=seed)),
+        ]
+    )
 
 
 def nbsvm(p, n_jobs: int, seed: int) -> Pipeline:
     """Word n-gram counts + NB-SVM (NB log-count-ratio features, logistic regression)."""
-    return Pipeline([
-        ("vec", StableCountVectorizer(lowercase=True, token_pattern=TOKEN_PATTERN,
-                                      ngram_range=(1, p.ngram_max), min_df=p.min_df,
-                                      max_features=p.max_features, dtype=np.float32)),
-        ("nb", NBSVMClassifier(alpha=p.alpha, C=p.C, tf=p.tf, random_state=seed)),
-    ])
+    return Pipeline(
+        [
+            (
+                "vec",
+                StableCountVectorizer(
+                    lowercase=True,
+                    token_pattern=TOKEN_PATTERN,
+                    ngram_range=(1, p.ngram_max),
+                    min_df=p.min_df,
+                    max_features=p.max_features,
+                    dtype=np.float32,
+                ),
+            ),
+            ("nb", NBSVMClassifier(alpha=p.alpha, C=p.C, tf=p.tf, random_state=seed)),
+        ]
+    )
 
 
 BUILDERS = {"bow_rf": bow_rf, "tfidf_lr": tfidf_lr, "nbsvm": nbsvm}
@@ -290,8 +323,9 @@ def predict_proba(model: Pipeline, texts, n_jobs: int = 1) -> np.ndarray:
     return model.predict_proba(texts)[:, classes.index(1)]
 
 
-def fit_predict(model: Pipeline, fit_on, val, test, refit_on=None, step=lambda what: nullcontext(),
-                val_prob=None, n_jobs: int = 1):
+def fit_predict(
+    model: Pipeline, fit_on, val, test, refit_on=None, step=lambda what: nullcontext(), val_prob=None, n_jobs: int = 1
+):
     """Fit on `fit_on` and predict P(positive) for `val`; then, with `refit_on` (train + val),
     refit before predicting `test`. Returns (val_prob, test_prob); `model` ends as the last fit.
     Predictions run in `n_jobs` processes (`predict_proba`).
@@ -318,6 +352,7 @@ def fit_predict(model: Pipeline, fit_on, val, test, refit_on=None, step=lambda w
 
 # --- model selection on the validation split ------------------------------------------------
 
+
 def grid_points(grid: dict[str, list]) -> list[dict]:
     """The grid's points in its own order: keys as given, the last key varying fastest
     (put the vectorizer's keys first so consecutive points share one vectorisation)."""
@@ -329,9 +364,13 @@ def _maskable_min_df(vectorizer, values) -> bool:
     """True if min_df=k can be had by dropping the columns of a min_df=min(values) matrix whose
     document frequency is below k: a count vectoriser (no tf-idf row norm to change), integer
     min_df, no max_features cut (which comes after min_df) and no max_df."""
-    return (isinstance(vectorizer, CountVectorizer) and not isinstance(vectorizer, TfidfVectorizer)
-            and vectorizer.max_features is None and vectorizer.max_df == 1.0
-            and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values))
+    return (
+        isinstance(vectorizer, CountVectorizer)
+        and not isinstance(vectorizer, TfidfVectorizer)
+        and vectorizer.max_features is None
+        and vectorizer.max_df == 1.0
+        and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values)
+    )
 
 
 def _fit_point(clf, clf_name: str, point: dict, Xtr, train_y, Xva, val_y, df, min_df_key) -> dict:
@@ -340,20 +379,25 @@ def _fit_point(clf, clf_name: str, point: dict, Xtr, train_y, Xva, val_y, df, mi
     if df is not None:  # min_df by column mask (see _maskable_min_df)
         keep = np.flatnonzero(df >= point[min_df_key])
         Xtr, Xva = Xtr[:, keep], Xva[:, keep]
-    model = clone(clf).set_params(**{k.split("__", 1)[1]: v for k, v in point.items()
-                                     if k.startswith(clf_name + "__")})
+    model = clone(clf).set_params(**{k.split("__", 1)[1]: v for k, v in point.items() if k.startswith(clf_name + "__")})
     model.fit(Xtr, train_y)
     prob = model.predict_proba(Xva)[:, list(model.classes_).index(1)]
     acc = float(np.mean((prob >= THRESHOLD) == val_y))  # the project's decision rule, from the same pass
     # an iterative solver that stopped at max_iter (liblinear warns then) did not converge
     n_iter, max_iter = getattr(model, "n_iter_", None), model.get_params().get("max_iter")
     converged = None if n_iter is None or max_iter is None else bool(np.max(n_iter) < max_iter)
-    return {**point, "val_accuracy": acc, "fit_s": time.perf_counter() - start, "val_prob": prob,
-            "converged": converged}
+    return {
+        **point,
+        "val_accuracy": acc,
+        "fit_s": time.perf_counter() - start,
+        "val_prob": prob,
+        "converged": converged,
+    }
 
 
-def select_on_validation(pipeline: Pipeline, grid: dict[str, list], train_texts, train_y,
-                         val_texts, val_y, n_jobs: int = 1) -> tuple[dict, list[dict]]:
+def select_on_validation(
+    pipeline: Pipeline, grid: dict[str, list], train_texts, train_y, val_texts, val_y, n_jobs: int = 1
+) -> tuple[dict, list[dict]]:
     """Fit `pipeline` for every grid point on the train split only, score accuracy on val.
 
     pipeline: feature steps, then a classifier. grid: {"step__param": [values, ...]}.
@@ -376,9 +420,18 @@ def select_on_validation(pipeline: Pipeline, grid: dict[str, list], train_texts,
     return best, rows
 
 
-def select_and_refit(pipeline: Pipeline, grid: dict[str, list], train_texts, train_y, val_texts, val_y,
-                     extra_texts=(), extra_y=(), n_jobs: int = 1,
-                     step=lambda what: nullcontext()) -> tuple[dict, list[dict], Pipeline]:
+def select_and_refit(
+    pipeline: Pipeline,
+    grid: dict[str, list],
+    train_texts,
+    train_y,
+    val_texts,
+    val_y,
+    extra_texts=(),
+    extra_y=(),
+    n_jobs: int = 1,
+    step=lambda what: nullcontext(),
+) -> tuple[dict, list[dict], Pipeline]:
     """`select_on_validation`, then the best point refit on train + val + extra, in that order
     (the stage's refit_with_val; extra: e.g. the validation reviews' crops). Returns (best, rows,
     the refit pipeline): the very model `clone(pipeline).set_params(**best).fit(...)` on those
@@ -392,12 +445,14 @@ def select_and_refit(pipeline: Pipeline, grid: dict[str, list], train_texts, tra
     train_texts, val_texts, extra_texts = list(train_texts), list(val_texts), list(extra_texts)
     with step("select"):
         best, rows, shared = _search(pipeline, grid, train_texts, train_y, val_texts, val_y, extra_texts, n_jobs)
-    all_y = np.concatenate([np.asarray(train_y), np.asarray(val_y), np.asarray(extra_y, dtype=np.asarray(train_y).dtype)])
+    all_y = np.concatenate(
+        [np.asarray(train_y), np.asarray(val_y), np.asarray(extra_y, dtype=np.asarray(train_y).dtype)]
+    )
     with step("refit"):
         model = clone(pipeline).set_params(**best)
         if shared is None:
             return best, rows, model.fit(train_texts + val_texts + extra_texts, all_y)
-        (vec_name, vec), (clf_name, clf) = shared["vectorizer"], model.steps[-1]
+        (vec_name, vec), (_, clf) = shared["vectorizer"], model.steps[-1]
         X = vec.restrict_min_df(shared["X"], best[f"{vec_name}__min_df"])
         model.steps[0] = (vec_name, vec)  # as Pipeline.fit leaves its fitted steps
         clf.fit(X, all_y)
@@ -416,7 +471,7 @@ def _search(pipeline, grid, train_texts, train_y, val_texts, val_y, extra_texts,
     vec_name, vec = features.steps[0]
     feat_keys = [k for k in grid if not k.startswith(clf_name + "__")]
     min_df_key = f"{vec_name}__min_df"
-    masked = (len(features.steps) == 1 and min_df_key in grid and _maskable_min_df(vec, grid[min_df_key]))
+    masked = len(features.steps) == 1 and min_df_key in grid and _maskable_min_df(vec, grid[min_df_key])
     shared_fit = masked and extra_texts is not None and isinstance(vec, _StableLimitMixin)
     shared = [k for k in feat_keys if not (masked and k == min_df_key)]
     n_train, n_val = len(train_texts), len(val_texts)
@@ -433,15 +488,16 @@ def _search(pipeline, grid, train_texts, train_y, val_texts, val_y, extra_texts,
             X = f.fit_transform(train_texts + val_texts + list(extra_texts))
             # transform() sorts each row's columns, fit_transform() does not: sorted, as the
             # train-only path has it, so the dot products add up in the same order (same bits)
-            Xtr, Xva = X[:n_train], X[n_train:n_train + n_val].sorted_indices()
+            Xtr, Xva = X[:n_train], X[n_train : n_train + n_val].sorted_indices()
         else:
             Xtr = f.fit_transform(train_texts, train_y)
             Xva = f.transform(val_texts)
         df = np.diff(sp.csc_array(Xtr).indptr) if masked else None  # train documents per term
         vec_s = time.perf_counter() - start
         jobs = min(len(group), effective_n_jobs(n_jobs))
-        fitted = Parallel(n_jobs=jobs)(delayed(_fit_point)(clf, clf_name, pt, Xtr, train_y, Xva, val_y, df,
-                                                           min_df_key) for pt in group)
+        fitted = Parallel(n_jobs=jobs)(
+            delayed(_fit_point)(clf, clf_name, pt, Xtr, train_y, Xva, val_y, df, min_df_key) for pt in group
+        )
         for row in fitted:
             row["fit_s"] += vec_s / len(group)  # the shared vectorisation, spread over its points
         rows += fitted
@@ -456,15 +512,19 @@ def _search(pipeline, grid, train_texts, train_y, val_texts, val_y, extra_texts,
 # --- params.yaml grids -> pipeline params ----------------------------------------------------
 
 # Params that are lists in params.yaml are grids; each sets this pipeline parameter.
-GRID_KEYS = {"tfidf_lr": {"ngram_max": "tfidf__ngram_range", "C": "lr__C"},
-             "nbsvm": {"min_df": "vec__min_df", "ngram_max": "vec__ngram_range", "tf": "nb__tf", "C": "nb__C"}}
+GRID_KEYS = {
+    "tfidf_lr": {"ngram_max": "tfidf__ngram_range", "C": "lr__C"},
+    "nbsvm": {"min_df": "vec__min_df", "ngram_max": "vec__ngram_range", "tf": "nb__tf", "C": "nb__C"},
+}
 
 
 def search_space(name: str, params) -> dict[str, list]:
     """The validation grid of model `name` from its params section (vectoriser keys first)."""
     spec = getattr(params, name)
-    return {step: [(1, v) for v in getattr(spec, key)] if key == "ngram_max" else list(getattr(spec, key))
-            for key, step in GRID_KEYS.get(name, {}).items()}
+    return {
+        step: [(1, v) for v in getattr(spec, key)] if key == "ngram_max" else list(getattr(spec, key))
+        for key, step in GRID_KEYS.get(name, {}).items()
+    }
 
 
 def point_label(name: str, point: dict) -> str:

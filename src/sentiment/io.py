@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import tempfile
+from datetime import UTC
 from pathlib import Path
 
 import numpy as np
@@ -65,9 +66,15 @@ def make_predictions(split: str, uid, label, prob) -> pd.DataFrame:
     prob = np.asarray(prob, dtype="float64")
     if prob.shape != (len(uid),) or not np.all((prob >= 0) & (prob <= 1)):
         raise ValueError("prob must hold one probability in [0, 1] per review")
-    return pd.DataFrame({"uid": np.asarray(uid, dtype=object), "split": split,
-                         "label": np.asarray(label, dtype="int8"),
-                         "pred": (prob >= THRESHOLD).astype("int8"), "prob": prob})
+    return pd.DataFrame(
+        {
+            "uid": np.asarray(uid, dtype=object),
+            "split": split,
+            "label": np.asarray(label, dtype="int8"),
+            "pred": (prob >= THRESHOLD).astype("int8"),
+            "prob": prob,
+        }
+    )
 
 
 def write_predictions(preds: pd.DataFrame | list[pd.DataFrame], path: str | Path, meta: dict | None = None) -> None:
@@ -83,8 +90,9 @@ def write_predictions(preds: pd.DataFrame | list[pd.DataFrame], path: str | Path
 def check_predictions(preds: pd.DataFrame, name: str) -> None:
     missing = set(PRED_COLUMNS) - set(preds.columns)
     if missing:
-        raise ValueError(f"{name}: predictions lack column(s) {sorted(missing)} (contract v2: "
-                         f"{PRED_COLUMNS}); rerun its stage")
+        raise ValueError(
+            f"{name}: predictions lack column(s) {sorted(missing)} (contract v2: {PRED_COLUMNS}); rerun its stage"
+        )
     splits = set(preds.split.unique())
     if splits != set(PRED_SPLITS):
         raise ValueError(f"{name}: predictions must cover the splits {list(PRED_SPLITS)}, got {sorted(splits)}")
@@ -125,8 +133,10 @@ def split_rows(preds: pd.DataFrame, split: str, reference: pd.DataFrame, name: s
     """A model's rows of one split, in the order of `reference` (a prepared split), checked."""
     df = preds[preds.split == split]
     if len(df) != len(reference) or set(df.uid) != set(reference.uid):
-        raise ValueError(f"predictions of {name!r} do not cover the prepared {split} split "
-                         f"({len(df)} rows vs {len(reference)}): rerun its stage")
+        raise ValueError(
+            f"predictions of {name!r} do not cover the prepared {split} split "
+            f"({len(df)} rows vs {len(reference)}): rerun its stage"
+        )
     df = df.set_index("uid").loc[reference.uid].reset_index()
     if not (df.label.values == reference.label.values).all():
         raise ValueError(f"predictions of {name!r}: true labels disagree with the {split} split")
@@ -135,10 +145,17 @@ def split_rows(preds: pd.DataFrame, split: str, reference: pd.DataFrame, name: s
 
 def write_stage_log(stage: str, seconds: dict, path: str | Path | None = None, **extra) -> None:
     """logs/<stage>.json: step timings and the machine, for the README's cost table (not metrics)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from .runtime import machine
 
-    write_json({"stage": stage, "seconds": seconds, "machine": machine(),
-                "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"), **extra},
-               path or f"logs/{stage}.json")
+    write_json(
+        {
+            "stage": stage,
+            "seconds": seconds,
+            "machine": machine(),
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+            **extra,
+        },
+        path or f"logs/{stage}.json",
+    )

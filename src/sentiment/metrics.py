@@ -32,8 +32,8 @@ def _auc(y: np.ndarray, prob: np.ndarray, w: np.ndarray) -> np.ndarray:
     order = np.argsort(prob, kind="stable")
     p_sorted = prob[order]
     starts = np.flatnonzero(np.r_[True, p_sorted[1:] != p_sorted[:-1]])  # tie groups
-    wp = np.add.reduceat(w[:, order] * y[order], starts, axis=1)          # positives per group
-    wn = np.add.reduceat(w[:, order] * (1 - y[order]), starts, axis=1)    # negatives per group
+    wp = np.add.reduceat(w[:, order] * y[order], starts, axis=1)  # positives per group
+    wn = np.add.reduceat(w[:, order] * (1 - y[order]), starts, axis=1)  # negatives per group
     neg_below = np.cumsum(wn, axis=1) - wn
     return _div((wp * (neg_below + 0.5 * wn)).sum(1), wp.sum(1) * wn.sum(1))
 
@@ -65,8 +65,9 @@ def compute_metrics(y, pred, prob) -> dict[str, float]:
     return {k: float(v[0]) for k, v in m.items()}
 
 
-def bootstrap_ci(y, pred, prob, n_boot: int, seed: int, level: float = 0.95,
-                 chunk: int = 100) -> dict[str, tuple[float, float]]:
+def bootstrap_ci(
+    y, pred, prob, n_boot: int, seed: int, level: float = 0.95, chunk: int = 100
+) -> dict[str, tuple[float, float]]:
     """Percentile bootstrap confidence intervals of every metric."""
     if n_boot == 0:
         return {}
@@ -80,14 +81,16 @@ def bootstrap_ci(y, pred, prob, n_boot: int, seed: int, level: float = 0.95,
         for k, v in weighted_metrics(y, pred, prob, w).items():
             draws[k].append(v)
     a = (1 - level) / 2
-    return {k: (float(np.quantile(np.concatenate(v), a)), float(np.quantile(np.concatenate(v), 1 - a)))
-            for k, v in draws.items()}
+    return {
+        k: (float(np.quantile(np.concatenate(v), a)), float(np.quantile(np.concatenate(v), 1 - a)))
+        for k, v in draws.items()
+    }
 
 
 def mcnemar(y, pred_a, pred_b) -> dict:
     """Exact McNemar test: do two classifiers err on the same reviews equally often?"""
     y, pred_a, pred_b = (np.asarray(a) for a in (y, pred_a, pred_b))
-    a_only = int(((pred_a == y) & (pred_b != y)).sum())   # a right, b wrong
+    a_only = int(((pred_a == y) & (pred_b != y)).sum())  # a right, b wrong
     b_only = int(((pred_a != y) & (pred_b == y)).sum())
     n = a_only + b_only
     p = 1.0 if n == 0 else float(binomtest(min(a_only, b_only), n, 0.5).pvalue)
@@ -100,8 +103,7 @@ def class_report(y, pred) -> pd.DataFrame:
     rows = {}
     for c, name in enumerate(LABELS):
         m = compute_metrics(y == c, pred == c, (pred == c).astype(float))
-        rows[name] = {"precision": m["precision"], "recall": m["recall"], "f1": m["f1"],
-                      "support": int((y == c).sum())}
+        rows[name] = {"precision": m["precision"], "recall": m["recall"], "f1": m["f1"], "support": int((y == c).sum())}
     return pd.DataFrame(rows).T
 
 
@@ -113,8 +115,10 @@ def curves(y, prob) -> dict[str, pd.DataFrame]:
     prec, rec, _ = precision_recall_curve(y, prob)
     thin = lambda n: np.unique(np.linspace(0, n - 1, min(n, 200)).astype(int))
     i, j = thin(len(fpr)), thin(len(prec))
-    return {"roc": pd.DataFrame({"fpr": fpr[i], "tpr": tpr[i]}),
-            "pr": pd.DataFrame({"recall": rec[j], "precision": prec[j]})}
+    return {
+        "roc": pd.DataFrame({"fpr": fpr[i], "tpr": tpr[i]}),
+        "pr": pd.DataFrame({"recall": rec[j], "precision": prec[j]}),
+    }
 
 
 @lru_cache(maxsize=1)

@@ -22,25 +22,21 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal, NamedTuple, Sequence, get_args
+from typing import Literal, NamedTuple, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from . import LABELS, THRESHOLD, ConfigError
-from .config import Precision, Truncation
-from .data import InputError, check_texts  # the one bad-input policy (re-exported)
+from .config import Precision, PredictTruncation
+from .data import InputError, check_texts  # noqa: F401 (the one bad-input policy, re-exported)
 
 log = logging.getLogger(__name__)
 
-TRUNCATIONS = get_args(Truncation)  # one source of truth: the params schema
+TRUNCATIONS = get_args(PredictTruncation)  # one source of truth: the params schema
 PRECISIONS = get_args(Precision)
 CLEANING = "sentiment.data.clean_text"  # the only cleaning this code knows how to apply
-# Text is cut to CHARS_PER_TOKEN * max_length characters (at each end for head_tail) before
-# tokenising, so a huge text costs no more than a long review. English averages 4-5
-# characters per WordPiece token; 12 leaves a wide margin, so the tokens the model sees
-# are unchanged for any ordinary review (tested).
-CHARS_PER_TOKEN = 12
 # The model predict.py and serve.py load when none is named: the best servable model on validation
 # (metrics/comparison.json, best_on_val).
 DEFAULT_MODEL = "models/ensemble"
@@ -60,8 +56,10 @@ def model_kind(path: str | Path) -> str:
     p = Path(path)
     if not p.exists():
         hint = " (train it with the pipeline: dvc repro)" if p.parts[:1] == ("models",) else ""
-        raise PredictorError(f"model path {str(path)!r} does not exist{hint}; give a fine-tuned model "
-                             "directory (save_pretrained), an ensemble directory or a baseline .joblib file")
+        raise PredictorError(
+            f"model path {str(path)!r} does not exist{hint}; give a fine-tuned model "
+            "directory (save_pretrained), an ensemble directory or a baseline .joblib file"
+        )
     if p.is_dir():
         if (p / "ensemble.json").is_file():
             return "ensemble"
@@ -75,13 +73,15 @@ def model_kind(path: str | Path) -> str:
 
 # --- what a model directory says about itself ------------------------------------------------
 
+
 class InferenceSettings(BaseModel):
     """models/<dir>/inference.json, written by the finetune stage. precision/device/cpu_isa
     record what training resolved; they are reported, not reused (see Predictor)."""
 
     model_config = ConfigDict(extra="forbid")
     max_length: int = Field(gt=2)
-    truncation: Truncation
+    truncation: PredictTruncation  # how predict-time code reads a text
+    window_stride: int | None = Field(None, gt=0)  # truncation windows: tokens between window starts
     labels: list[str] = list(LABELS)
     threshold: float = THRESHOLD
     cleaning: str = CLEANING
@@ -95,6 +95,7 @@ class InferenceSettings(BaseModel):
     n_train: int | None = None
     n_crops: int | None = None
     n_negation_pairs: int | None = None
+    train_truncation: str | None = None
 
 
 class ScorerRef(BaseModel):
@@ -102,8 +103,10 @@ class ScorerRef(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     name: str
-    settings: dict = Field(default_factory=dict, description="the scorer's settings, as the pretrained_eval "
-                           "stage chose them (sentiment.scorers.settings)")
+    settings: dict = Field(
+        default_factory=dict,
+        description="the scorer's settings, as the pretrained_eval stage chose them (sentiment.scorers.settings)",
+    )
 
 
 class Member(BaseModel):
@@ -134,8 +137,7 @@ class _ScorerMember:
         except (ValueError, TypeError) as e:
             raise PredictorError(f"cannot load scorer {ref.name!r}: {e}") from None
         self.name = ref.name
-        self._info = {"sha256": hashlib.sha256(ref.model_dump_json().encode()).hexdigest()[:12],
-                      "scorer": ref.name}
+        self._info = {"sha256": hashlib.sha256(ref.model_dump_json().encode()).hexdigest()[:12], "scorer": ref.name}
 
     def _proba(self, cleaned: list[str]):
         return self._score(cleaned)
@@ -146,8 +148,8 @@ class _ScorerMember:
 
 class EnsembleSpec(BaseModel):
     """models/ensemble/ensemble.json: P = sigmoid(intercept + sum (coef_m + length_coef_m * s) * logit(clip(p_m)))
-    with s = log(words) - log(170) (sentiment.ensemble.length_feature) for features logits_x_length;
-    texts of at most short_words words take short_member's P instead (sentiment.ensemble.route_short)."""
+    with s = log(words) - log(170) (sentiment.stacker.length_feature) for features logits_x_length;
+    texts of at most short_words words take short_member's P instead (sentiment.stacker.route_short)."""
 
     model_config = ConfigDict(extra="forbid")
     kind: Literal["stacked_logit"]
@@ -198,8 +200,16 @@ class Predictor:
     (src/serve.py does).
     """
 
-    def __init__(self, path: str | Path, *, max_length: int | None = None, truncation: str | None = None,
-                 precision: str | None = None, batch_size: int = 32, threads: int | None = None):
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        max_length: int | None = None,
+        truncation: str | None = None,
+        precision: str | None = None,
+        batch_size: int = 32,
+        threads: int | None = None,
+    ):
         self.path = Path(path)
         self.kind = model_kind(self.path)
         self.name = self.path.stem if self.kind == "baseline" else self.path.resolve().name
@@ -218,8 +228,15 @@ class Predictor:
         if self.kind == "baseline":
             self._load_baseline()
         elif self.kind == "ensemble":
-            self._load_ensemble(dict(max_length=max_length, truncation=truncation, precision=precision,
-                                     batch_size=batch_size, threads=threads))
+            self._load_ensemble(
+                dict(
+                    max_length=max_length,
+                    truncation=truncation,
+                    precision=precision,
+                    batch_size=batch_size,
+                    threads=threads,
+                )
+            )
         else:
             self._load_transformer(max_length, truncation, precision, threads)
 
@@ -234,8 +251,10 @@ class Predictor:
             raise PredictorError(f"{self.path}: not a loadable joblib model ({type(e).__name__}: {e})") from None
         classes = list(getattr(model, "classes_", []))
         if not hasattr(model, "predict_proba") or sorted(classes) != [0, 1]:
-            raise PredictorError(f"{self.path}: not a binary sentiment classifier (need predict_proba and "
-                                 f"classes [0, 1]; got {type(model).__name__} with classes {classes})")
+            raise PredictorError(
+                f"{self.path}: not a binary sentiment classifier (need predict_proba and "
+                f"classes [0, 1]; got {type(model).__name__} with classes {classes})"
+            )
         self.model, self._pos = model, classes.index(1)
         self._info = {"sha256": _sha256([self.path]), "pipeline": [n for n, _ in getattr(model, "steps", [])]}
 
@@ -256,18 +275,30 @@ class Predictor:
         names = [m.name for m in self.spec.members]
         self._short = self.members[names.index(self.spec.short_member)] if self.spec.short_words else None
         ids = "".join(p._info["sha256"] for p in self.members)
-        self._info = {"sha256": hashlib.sha256(spec_file.read_bytes() + ids.encode()).hexdigest()[:12],
-                      "features": self.spec.features,
-                      "members": [{"name": m.name, "coef": m.coef, "length_coef": m.length_coef, "model": p.info()}
-                                  for m, p in zip(self.spec.members, self.members)],
-                      "intercept": self.spec.intercept,
-                      "short_words": self.spec.short_words, "short_member": self.spec.short_member}
+        self._info = {
+            "sha256": hashlib.sha256(spec_file.read_bytes() + ids.encode()).hexdigest()[:12],
+            "features": self.spec.features,
+            "members": [
+                {"name": m.name, "coef": m.coef, "length_coef": m.length_coef, "model": p.info()}
+                for m, p in zip(self.spec.members, self.members)
+            ],
+            "intercept": self.spec.intercept,
+            "short_words": self.spec.short_words,
+            "short_member": self.spec.short_member,
+        }
 
     def _load_transformer(self, max_length, truncation, precision, threads) -> None:
         import torch
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-        from .inference import ModelLoadError, device, load_pretrained, positive_index, resolve_precision
+        from .inference import (
+            ModelLoadError,
+            _special_layout,
+            device,
+            load_pretrained,
+            positive_index,
+            resolve_precision,
+        )
 
         if threads is not None:
             # process-wide. On a busy machine fewer threads than cores avoids OpenMP threads
@@ -282,10 +313,14 @@ class Predictor:
             raise PredictorError(str(e)) from None
         missing = [k for k in info.get("missing_keys", []) if "position_ids" not in k]
         if missing:  # e.g. a base encoder: transformers would silently add a random classifier head
-            raise PredictorError(f"{path}: not a fine-tuned classifier, weights missing: {', '.join(sorted(missing)[:4])}")
+            raise PredictorError(
+                f"{path}: not a fine-tuned classifier, weights missing: {', '.join(sorted(missing)[:4])}"
+            )
         if model.config.num_labels != 2:
-            raise PredictorError(f"{path}: expected a 2-label (negative/positive) classifier, "
-                                 f"got {model.config.num_labels} labels {model.config.id2label}")
+            raise PredictorError(
+                f"{path}: expected a 2-label (negative/positive) classifier, "
+                f"got {model.config.num_labels} labels {model.config.id2label}"
+            )
         try:
             self._pos = positive_index(model.config)
         except ValueError as e:
@@ -297,34 +332,53 @@ class Predictor:
             saved = _read_json(saved_file, InferenceSettings)
             for key, ours in (("labels", list(LABELS)), ("threshold", THRESHOLD), ("cleaning", CLEANING)):
                 if getattr(saved, key) != ours:
-                    raise PredictorError(f"{saved_file}: {key} {getattr(saved, key)!r} differs from this code's "
-                                         f"{ours!r}; this model needs other prediction code")
+                    raise PredictorError(
+                        f"{saved_file}: {key} {getattr(saved, key)!r} differs from this code's "
+                        f"{ours!r}; this model needs other prediction code"
+                    )
             source, default_length, default_trunc = "inference.json", saved.max_length, saved.truncation
+            stride = saved.window_stride
             trained = {k: getattr(saved, k) for k in ("precision", "device", "cpu_isa") if getattr(saved, k)}
         else:
-            default_length, default_trunc, trained = limit or 512, "head", {}
+            default_length, default_trunc, trained, stride = limit or 512, "head", {}, None
             source = "model config (no inference.json)"
             if max_length is None or truncation is None:
-                log.warning("%s has no inference.json: using max_length %s and truncation %r from the model's "
-                            "config; pass them explicitly if it was trained otherwise", path,
-                            max_length or default_length, truncation or default_trunc)
+                log.warning(
+                    "%s has no inference.json: using max_length %s and truncation %r from the model's "
+                    "config; pass them explicitly if it was trained otherwise",
+                    path,
+                    max_length or default_length,
+                    truncation or default_trunc,
+                )
         if max_length is None:
             max_length = default_length
             if limit is not None and max_length > limit:
-                log.warning("max_length %d (%s) exceeds this model's %d positions: using %d",
-                            max_length, source, limit, limit)
+                log.warning(
+                    "max_length %d (%s) exceeds this model's %d positions: using %d", max_length, source, limit, limit
+                )
                 max_length = limit
         elif limit is not None and max_length > limit:
             raise PredictorError(f"max_length {max_length} exceeds this model's limit of {limit} positions")
         self.max_length, self.truncation = max_length, truncation or default_trunc
+        # windows: the saved stride, or back-to-back windows; never wider than a window's text
+        budget = max_length - sum(_special_layout(tokenizer))
+        self.window_stride = min(stride or budget, budget) if self.truncation == "windows" else None
         dev = device()
         self.precision = resolve_precision(precision or "auto", dev)
         self.model, self.tokenizer = model.to(dev).eval(), tokenizer
         weights = [f for f in self.path.iterdir() if f.suffix in {".safetensors", ".bin"}]
-        self._info = {"sha256": _sha256(weights), "architecture": type(model).__name__,
-                      "max_length": self.max_length, "truncation": self.truncation, "precision": self.precision,
-                      "device": str(dev), "threads": torch.get_num_threads(), "settings_from": source,
-                      **({"trained_with": trained} if trained else {})}
+        self._info = {
+            "sha256": _sha256(weights),
+            "architecture": type(model).__name__,
+            "max_length": self.max_length,
+            "truncation": self.truncation,
+            **({"window_stride": self.window_stride} if self.window_stride else {}),
+            "precision": self.precision,
+            "device": str(dev),
+            "threads": torch.get_num_threads(),
+            "settings_from": source,
+            **({"trained_with": trained} if trained else {}),
+        }
 
     def info(self) -> dict:
         """What is loaded (identity = short sha256 of the weights) and how, for logs and /health."""
@@ -350,7 +404,7 @@ class Predictor:
         if self.kind == "ensemble":
             import numpy as np
 
-            from .ensemble import length_feature, logit, route_short, routed  # the stacker's own transforms
+            from .stacker import length_feature, logit, route_short, routed  # the stacker's own transforms
 
             # Routed (short) texts need only the short-text member; the others, every member.
             short = routed(cleaned, self.spec.short_words)
@@ -364,24 +418,26 @@ class Predictor:
             if short.any():
                 member_logit[short] = logit(self._short._proba([t for t, r in zip(cleaned, short) if r]))
             return route_short(prob, member_logit, cleaned, self.spec.short_words)
-        from .inference import batched_forward, encode, logits_forward, softmax
+        from .inference import predict_logits, softmax
 
-        texts = [cut(t, self.max_length, self.truncation) for t in cleaned]
-        enc = encode(self.tokenizer, texts, self.max_length, self.truncation)
-        logits = batched_forward(self.model, enc, logits_forward, self.batch_size, self.precision,
-                                 self.tokenizer.pad_token_id or 0, progress=False)
+        logits = predict_logits(
+            self.model,
+            self.tokenizer,
+            cleaned,
+            self.max_length,
+            self.truncation,
+            self.window_stride,
+            self.batch_size,
+            self.precision,
+            progress=False,
+        )
         return softmax(logits.astype("float64"))[:, self._pos]
 
 
-def cut(text: str, max_length: int, truncation: str) -> str:
-    """The part of `text` that can reach the model: the head, or both ends for head_tail."""
-    budget = CHARS_PER_TOKEN * max_length
-    if truncation == "head":
-        return text[:budget]
-    return text if len(text) <= 2 * budget else text[:budget] + " " + text[-budget:]
-
-
 def _position_limit(model, tokenizer) -> int | None:
-    limits = [n for n in (getattr(tokenizer, "model_max_length", None),
-                          getattr(model.config, "max_position_embeddings", None)) if n and n < 10**6]
+    limits = [
+        n
+        for n in (getattr(tokenizer, "model_max_length", None), getattr(model.config, "max_position_embeddings", None))
+        if n and n < 10**6
+    ]
     return min(limits) if limits else None

@@ -9,7 +9,6 @@ from . import LABELS
 from .io import split_rows
 from .metrics import METRICS, class_report, curves, hf_metric, mcnemar
 
-
 SPLIT_TITLES = {"val": "Validation (model selection)", "test": "Test (final report)"}
 
 
@@ -22,8 +21,13 @@ def score(preds: dict[str, pd.DataFrame], n_boot: int, seed: int) -> pd.DataFram
     """One row per model of one split: metrics and 95% CIs, via the project's `evaluate` module."""
     rows = {}
     for name, df in preds.items():
-        m = hf_metric().compute(predictions=df.pred.values, references=df.label.values,
-                                prediction_scores=df.prob.values, n_bootstrap=n_boot, seed=seed)
+        m = hf_metric().compute(
+            predictions=df.pred.values,
+            references=df.label.values,
+            prediction_scores=df.prob.values,
+            n_bootstrap=n_boot,
+            seed=seed,
+        )
         ci = m.pop("ci95", {})
         rows[name] = {**m, **{f"{k}_ci": tuple(v) for k, v in ci.items()}, "n": len(df)}
     return pd.DataFrame(rows).T.sort_values("accuracy", ascending=False, kind="stable")
@@ -31,8 +35,7 @@ def score(preds: dict[str, pd.DataFrame], n_boot: int, seed: int) -> pd.DataFram
 
 def best_on_val(val: pd.DataFrame) -> str:
     """The model to report as best: highest validation accuracy (ties: higher ROC-AUC, then name)."""
-    order = val.reset_index(names="model").sort_values(["accuracy", "roc_auc", "model"],
-                                                      ascending=[False, False, True])
+    order = val.reset_index(names="model").sort_values(["accuracy", "roc_auc", "model"], ascending=[False, False, True])
     return order.model.iloc[0]
 
 
@@ -40,14 +43,17 @@ def mcnemar_matrix(test: dict[str, pd.DataFrame]) -> dict[str, dict[str, float]]
     """Exact McNemar p-value of every pair of models on the test split."""
     names = list(test)
     y = test[names[0]].label.values
-    return {a: {b: mcnemar(y, test[a].pred.values, test[b].pred.values)["p_value"] for b in names if b != a}
-            for a in names}
+    return {
+        a: {b: mcnemar(y, test[a].pred.values, test[b].pred.values)["p_value"] for b in names if b != a} for a in names
+    }
 
 
 def model_metrics(tables: dict[str, pd.DataFrame], name: str, meta: dict) -> dict:
     """What `dvc metrics diff` compares for one model: point estimates per split (+ how it ran)."""
-    out = {split: {k: round(float(t.loc[name, k]), 6) for k in METRICS} | {"n": int(t.loc[name, "n"])}
-           for split, t in tables.items()}
+    out = {
+        split: {k: round(float(t.loc[name, k]), 6) for k in METRICS} | {"n": int(t.loc[name, "n"])}
+        for split, t in tables.items()
+    }
     if meta.get("runtime"):
         out["runtime"] = {k: meta["runtime"][k] for k in ("device", "precision", "cpu_isa") if k in meta["runtime"]}
     return out
@@ -55,14 +61,25 @@ def model_metrics(tables: dict[str, pd.DataFrame], name: str, meta: dict) -> dic
 
 def comparison_json(tables: dict[str, pd.DataFrame], best: str, pvalues: dict) -> dict:
     def ci(t, name):
-        return {k: [round(t.loc[name, f"{k}_ci"][0], 6), round(t.loc[name, f"{k}_ci"][1], 6)]
-                for k in METRICS if f"{k}_ci" in t.columns}
+        return {
+            k: [round(t.loc[name, f"{k}_ci"][0], 6), round(t.loc[name, f"{k}_ci"][1], 6)]
+            for k in METRICS
+            if f"{k}_ci" in t.columns
+        }
 
-    return {"best_on_val": best, "models": {
-        name: {"val": {"ci95": ci(tables["val"], name)},
-               "test": {"ci95": ci(tables["test"], name),
-                        "mcnemar_p": {o: float(f"{p:.3g}") for o, p in pvalues[name].items()}}}
-        for name in tables["test"].index}}
+    return {
+        "best_on_val": best,
+        "models": {
+            name: {
+                "val": {"ci95": ci(tables["val"], name)},
+                "test": {
+                    "ci95": ci(tables["test"], name),
+                    "mcnemar_p": {o: float(f"{p:.3g}") for o, p in pvalues[name].items()},
+                },
+            }
+            for name in tables["test"].index
+        },
+    }
 
 
 def _fmt(r, k):
@@ -86,31 +103,44 @@ def split_markdown(table: pd.DataFrame, best: str, pvalues: dict | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def summary_markdown(tables: dict[str, pd.DataFrame], best: str, pvalues: dict, n_boot: int,
-                     stackers: dict[str, dict]) -> str:
+def summary_markdown(
+    tables: dict[str, pd.DataFrame], best: str, pvalues: dict, n_boot: int, stackers: dict[str, dict]
+) -> str:
     parts = []
     for split in ("test", "val"):
         t = tables[split]
-        parts.append(f"## {SPLIT_TITLES[split]}: {int(t.n.iloc[0])} reviews\n\n"
-                     + split_markdown(t, best, pvalues if split == "test" else None))
-    note = (f"Brackets: 95% percentile bootstrap CI ({n_boot} resamples). " if n_boot else "")
-    note += (f"Best model = highest validation accuracy (`{best}`); the test split only reports. "
-             "Positive class = positive review. McNemar: exact test of each model's errors against the "
-             "best model's on the same test reviews (all pairs: `metrics/comparison.json`).\n")
+        parts.append(
+            f"## {SPLIT_TITLES[split]}: {int(t.n.iloc[0])} reviews\n\n"
+            + split_markdown(t, best, pvalues if split == "test" else None)
+        )
+    note = f"Brackets: 95% percentile bootstrap CI ({n_boot} resamples). " if n_boot else ""
+    note += (
+        f"Best model = highest validation accuracy (`{best}`); the test split only reports. "
+        "Positive class = positive review. McNemar: exact test of each model's errors against the "
+        "best model's on the same test reviews (all pairs: `metrics/comparison.json`).\n"
+    )
     out = "\n".join(parts) + "\n" + note
     for name, meta in stackers.items():
         s = meta["stacker"]
         lc = s.get("length_coef")  # features logits_x_length: weight = coef + length_coef * s
         rows = "\n".join(f"| {m} | {w:+.3f} |" + (f" {lc[m]:+.3f} |" if lc else "") for m, w in s["coef"].items())
         head = "| member | weight |" + (" x (log words - log 170) |\n|---|---|---|" if lc else "\n|---|---|")
-        out += (f"\n## Stacker `{name}`: logistic regression on the members' logits, fit on validation\n\n"
-                f"Features: `{s.get('features', 'logits')}` (chosen on validation and the sentence set's "
-                f"selection half: `metrics/selection/{name}.json`).\n\n"
-                f"{head}\n{rows}\n| (intercept) | {s['intercept']:+.3f} |" + (" |" if lc else "") + "\n\n"
-                + (f"Texts of at most {s['short_words']} words take `{s['short_member']}`'s answer instead (the "
-                   "short-text route, chosen with the features).\n\n" if s.get("short_words") else "") +
-                f"C = {s['C']} (chosen by {s['cv_folds']}-fold CV log loss on validation); nested-CV validation "
-                f"accuracy {s['nested_cv_accuracy']:.4f}.\n")
+        out += (
+            f"\n## Stacker `{name}`: logistic regression on the members' logits, fit on validation\n\n"
+            f"Features: `{s.get('features', 'logits')}` (chosen on validation and the sentence set's "
+            f"selection half: `metrics/selection/{name}.json`).\n\n"
+            f"{head}\n{rows}\n| (intercept) | {s['intercept']:+.3f} |"
+            + (" |" if lc else "")
+            + "\n\n"
+            + (
+                f"Texts of at most {s['short_words']} words take `{s['short_member']}`'s answer instead (the "
+                "short-text route, chosen with the features).\n\n"
+                if s.get("short_words")
+                else ""
+            )
+            + f"C = {s['C']} (chosen by {s['cv_folds']}-fold CV log loss on validation); nested-CV validation "
+            f"accuracy {s['nested_cv_accuracy']:.4f}.\n"
+        )
     return out
 
 
@@ -133,15 +163,22 @@ def error_analysis(name: str, df: pd.DataFrame, test: pd.DataFrame, n_errors: in
     d["correct"] = d.pred == d.label
     d["confidence"] = np.where(d.pred == 1, d.prob, 1 - d.prob)
     words = d.text.str.split().str.len()
-    d["length"] = pd.cut(words, [0, 100, 200, 400, 800, np.inf],
-                         labels=["≤100 words", "101–200", "201–400", "401–800", ">800"])
-    out = [f"# Error analysis: {name}\n",
-           f"Accuracy {d.correct.mean():.4f} on {len(d)} test reviews.\n",
-           "## Accuracy by review length\n", _acc_table(d, "length"),
-           "## Accuracy by star rating\n", _acc_table(d.dropna(subset=["rating"]), "rating"),
-           "## Per-class report\n", class_report(d.label, d.pred).round(4).to_markdown() + "\n",
-           f"## The {n_errors} most confident mistakes\n",
-           "| uid | stars | true | predicted | P(positive) | excerpt |", "|---|---|---|---|---|---|"]
+    d["length"] = pd.cut(
+        words, [0, 100, 200, 400, 800, np.inf], labels=["≤100 words", "101–200", "201–400", "401–800", ">800"]
+    )
+    out = [
+        f"# Error analysis: {name}\n",
+        f"Accuracy {d.correct.mean():.4f} on {len(d)} test reviews.\n",
+        "## Accuracy by review length\n",
+        _acc_table(d, "length"),
+        "## Accuracy by star rating\n",
+        _acc_table(d.dropna(subset=["rating"]), "rating"),
+        "## Per-class report\n",
+        class_report(d.label, d.pred).round(4).to_markdown() + "\n",
+        f"## The {n_errors} most confident mistakes\n",
+        "| uid | stars | true | predicted | P(positive) | excerpt |",
+        "|---|---|---|---|---|---|",
+    ]
     wrong = d[~d.correct].sort_values(["confidence", "uid"], ascending=[False, True]).head(n_errors)
     lab = {i: l[:3] for i, l in enumerate(LABELS)}
     for r in wrong.itertuples():

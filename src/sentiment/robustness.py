@@ -9,8 +9,8 @@ source x label, into a *selection* half, on which robustness settings may be cho
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,7 @@ Scorer = Callable[[Sequence[str]], np.ndarray]
 
 # --- data ------------------------------------------------------------------------------------
 
+
 def load_sentences(data_dir: str | Path) -> pd.DataFrame:
     """sentences.parquet, checked: checksum, columns, labels in {0, 1}, text that can be scored."""
     data_dir = Path(data_dir)
@@ -44,8 +45,14 @@ def load_sentences(data_dir: str | Path) -> pd.DataFrame:
         text = check_texts(df.text.tolist())  # the project's one bad-input policy
     except ValueError as e:
         raise DataError(f"{path}: {e}") from None
-    out = pd.DataFrame({"uid": [f"{s}/{i}" for s, i in zip(df.source, df.id)], "source": df.source.astype(str),
-                        "label": df.label.astype("int8"), "text": text})
+    out = pd.DataFrame(
+        {
+            "uid": [f"{s}/{i}" for s, i in zip(df.source, df.id)],
+            "source": df.source.astype(str),
+            "label": df.label.astype("int8"),
+            "text": text,
+        }
+    )
     if out.uid.duplicated().any():
         raise DataError(f"{path}: duplicate (source, id) pairs, e.g. {out.uid[out.uid.duplicated()].iloc[0]}")
     return out
@@ -60,15 +67,16 @@ def split_halves(df: pd.DataFrame, report_frac: float, seed: int) -> pd.DataFram
 
 # --- models ----------------------------------------------------------------------------------
 
+
 def model_scorer(name: str, pretrained_params, pretrained_dir: str | Path = "predictions/pretrained") -> Scorer:
     """P(positive) for cleaned texts from a model by its predictions name: a trained model
     (baseline, finetuned, ensemble) through the serving Predictor; a zero-shot scorer with the
     settings the pretrained_eval stage chose on validation (its predictions meta file)."""
     import json
 
-    from .ensemble import servable_path
     from .predictor import Predictor
     from .scorers import check_name, file_stem, load_scorer, settings
+    from .stacker import servable_path
 
     path = servable_path(name)
     if Path(path).exists():
@@ -77,12 +85,15 @@ def model_scorer(name: str, pretrained_params, pretrained_dir: str | Path = "pre
     check_name(name)  # an unknown name fails here, naming it
     meta = Path(pretrained_dir) / f"{file_stem(name)}.json"
     if not meta.is_file():
-        raise DataError(f"robustness.models: {name!r} is neither a trained model ({path}) nor a scored zero-shot "
-                        f"model ({meta} not found: add it to pretrained_eval.models)")
+        raise DataError(
+            f"robustness.models: {name!r} is neither a trained model ({path}) nor a scored zero-shot "
+            f"model ({meta} not found: add it to pretrained_eval.models)"
+        )
     return load_scorer(name, settings(pretrained_params, **json.loads(meta.read_text()).get("settings", {})))
 
 
 # --- metrics ---------------------------------------------------------------------------------
+
 
 def source_metrics(df: pd.DataFrame, prob: np.ndarray, n_boot: int = 0, seed: int = 0) -> dict:
     """{source: accuracy, F1, ROC-AUC (+ 95% CIs with n_boot), n} of one model's P(positive) over
@@ -93,29 +104,41 @@ def source_metrics(df: pd.DataFrame, prob: np.ndarray, n_boot: int = 0, seed: in
     out = {}
     for source, rows in df.reset_index(drop=True).groupby("source").indices.items():
         p = np.asarray(prob)[rows]
-        m = hf_metric().compute(predictions=(p >= THRESHOLD).astype(int), references=df.label.values[rows],
-                                prediction_scores=p, n_bootstrap=n_boot, seed=seed)
+        m = hf_metric().compute(
+            predictions=(p >= THRESHOLD).astype(int),
+            references=df.label.values[rows],
+            prediction_scores=p,
+            n_bootstrap=n_boot,
+            seed=seed,
+        )
         ci = m.pop("ci95", {})
-        out[source] = {**{k: round(float(m[k]), 6) for k in ("accuracy", "f1", "roc_auc")},
-                       **{f"{k}_ci": [round(float(v[0]), 6), round(float(v[1]), 6)]
-                          for k, v in ci.items() if k in ("accuracy", "f1", "roc_auc")},
-                       "n": len(rows)}
+        out[source] = {
+            **{k: round(float(m[k]), 6) for k in ("accuracy", "f1", "roc_auc")},
+            **{
+                f"{k}_ci": [round(float(v[0]), 6), round(float(v[1]), 6)]
+                for k, v in ci.items()
+                if k in ("accuracy", "f1", "roc_auc")
+            },
+            "n": len(rows),
+        }
     return out
 
 
 def domain_metrics(df: pd.DataFrame, probs: dict[str, np.ndarray], n_boot: int, seed: int) -> dict:
     """{model: {half: {source: metrics + 95% CIs}}}."""
-    return {name: {half: source_metrics(df[(df.half == half).values], np.asarray(prob)[(df.half == half).values],
-                                        n_boot, seed)
-                   for half in HALVES}
-            for name, prob in probs.items()}
+    return {
+        name: {
+            half: source_metrics(df[(df.half == half).values], np.asarray(prob)[(df.half == half).values], n_boot, seed)
+            for half in HALVES
+        }
+        for name, prob in probs.items()
+    }
 
 
 def domain_table(metrics: dict, imdb_test: dict[str, float], half: str = "report") -> str:
     """Markdown: accuracy [95% CI] per model and source, IMDB test beside it."""
     sources = sorted({s for m in metrics.values() for s in m[half]})
-    lines = [f"| model | {' | '.join(sources)} | IMDB test (long reviews) |",
-             "|---" * (len(sources) + 2) + "|"]
+    lines = [f"| model | {' | '.join(sources)} | IMDB test (long reviews) |", "|---" * (len(sources) + 2) + "|"]
     order = sorted(metrics, key=lambda n: -min(metrics[n][half][s]["accuracy"] for s in sources))
     for name in order:
         cells = []
@@ -130,8 +153,11 @@ def domain_table(metrics: dict, imdb_test: dict[str, float], half: str = "report
 
 def plot_rows(metrics: dict, imdb_test: dict[str, float], half: str = "report") -> list[dict]:
     """Long-format rows for the model x domain bar plot."""
-    rows = [{"model": n, "domain": s, "accuracy": r["accuracy"]}
-            for n, m in metrics.items() for s, r in sorted(m[half].items())]
+    rows = [
+        {"model": n, "domain": s, "accuracy": r["accuracy"]}
+        for n, m in metrics.items()
+        for s, r in sorted(m[half].items())
+    ]
     rows += [{"model": n, "domain": "IMDB test", "accuracy": round(float(a), 6)} for n, a in imdb_test.items()]
     return rows
 
@@ -143,31 +169,57 @@ def behaviour_table(behaviour: dict) -> str:
     lines = [f"| test | kind | {' | '.join(models)} |", "|---" * (len(models) + 2) + "|"]
     for t in tests:
         r0 = behaviour[models[0]][t]
-        lines.append(f"| {t} | {r0['kind'].upper()} | "
-                     + " | ".join(f"{100 * behaviour[m][t]['failure_rate']:.1f}" for m in models) + " |")
+        lines.append(
+            f"| {t} | {r0['kind'].upper()} | "
+            + " | ".join(f"{100 * behaviour[m][t]['failure_rate']:.1f}" for m in models)
+            + " |"
+        )
     return "\n".join(lines)
 
 
-def report_markdown(domains: dict, imdb_test: dict, behaviour: dict, sentences: pd.DataFrame,
-                    probs: dict[str, np.ndarray], n_worst: int, default: str = "ensemble") -> str:
+def report_markdown(
+    domains: dict,
+    imdb_test: dict,
+    behaviour: dict,
+    sentences: pd.DataFrame,
+    probs: dict[str, np.ndarray],
+    n_worst: int,
+    default: str = "ensemble",
+) -> str:
     """metrics/robustness.md: domain table, behavioural failure rates, where the default model fails."""
     from . import THRESHOLD
 
     n_rep = int((sentences.half == "report").sum())
-    out = ["# Robustness", "",
-           f"## Accuracy by domain (report half of the sentence set, {n_rep} sentences; 95% bootstrap CIs)", "",
-           domain_table(domains, imdb_test), "",
-           "## Behavioural tests: failure rate, % (CheckList-style; see src/sentiment/behaviour.py)", "",
-           behaviour_table(behaviour), ""]
+    out = [
+        "# Robustness",
+        "",
+        f"## Accuracy by domain (report half of the sentence set, {n_rep} sentences; 95% bootstrap CIs)",
+        "",
+        domain_table(domains, imdb_test),
+        "",
+        "## Behavioural tests: failure rate, % (CheckList-style; see src/sentiment/behaviour.py)",
+        "",
+        behaviour_table(behaviour),
+        "",
+    ]
     name = default if default in probs else next(iter(probs))
     rep = sentences.assign(prob=probs[name])[sentences.half == "report"]
     wrong = rep[(rep.prob >= THRESHOLD) != (rep.label == 1)]
     wrong = wrong.assign(conf=(wrong.prob - THRESHOLD).abs()).sort_values("conf", ascending=False, kind="stable")
-    out += [f"## Where {name} still fails", "",
-            f"Most confident mistakes on the report half, per source ({len(wrong)} mistakes in all):", "",
-            "| source | label | P(positive) | sentence |", "|---|---|---|---|"]
-    for _, r in wrong.groupby("source", sort=True).head(n_worst).sort_values(["source", "conf"],
-                                                                               ascending=[True, False]).iterrows():
+    out += [
+        f"## Where {name} still fails",
+        "",
+        f"Most confident mistakes on the report half, per source ({len(wrong)} mistakes in all):",
+        "",
+        "| source | label | P(positive) | sentence |",
+        "|---|---|---|---|",
+    ]
+    for _, r in (
+        wrong.groupby("source", sort=True)
+        .head(n_worst)
+        .sort_values(["source", "conf"], ascending=[True, False])
+        .iterrows()
+    ):
         out.append(f"| {r.source} | {r.label} | {r.prob:.3f} | {r.text.replace('|', '/')} |")
     out += ["", f"Failing behavioural cases of {name} (most confident first):", ""]
     for test, r in behaviour[name].items():

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import platform
-from typing import Callable
+from collections.abc import Callable
 
 DEVICES = ("auto", "cuda", "mps", "cpu")
 
@@ -57,8 +57,9 @@ def cpu_isa() -> str:
     return cap
 
 
-def resolve_precision(precision: str, device: str, *, cuda_bf16: Callable[[], bool] | None = None,
-                      isa: Callable[[], str] = cpu_isa) -> str:
+def resolve_precision(
+    precision: str, device: str, *, cuda_bf16: Callable[[], bool] | None = None, isa: Callable[[], str] = cpu_isa
+) -> str:
     """'auto' -> bf16 on bf16 GPUs and CPUs with native bf16 (AMX, AVX512-BF16), fp16 on older
     GPUs, fp32 on MPS (autocast there is not tested here) and on other CPUs."""
     if precision != "auto":

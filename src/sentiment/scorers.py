@@ -18,16 +18,26 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Callable, Sequence
 
 import numpy as np
 
 from . import THRESHOLD, ConfigError
-from .inference import (ModelLoadError, batched_forward, check_positions, device, encode,
-                        load_pretrained, logits_forward, mean_pool_forward, positive_index, softmax)
+from .inference import (
+    ModelLoadError,
+    batched_forward,
+    check_positions,
+    device,
+    encode,
+    load_pretrained,
+    logits_forward,
+    mean_pool_forward,
+    positive_index,
+    softmax,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +55,7 @@ def _check_length(name: str, tokenizer, model, max_length: int) -> None:
 
 # --- VADER ---------------------------------------------------------------------------------
 
+
 def _vader_analyzer():
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
@@ -52,7 +63,7 @@ def _vader_analyzer():
         # VADER's two checks below look at words i-3..i+2 but lowercase the whole review on
         # every call (quadratic in its length). A 6-word window gives identical results
         # (i < 3 keeps the full list, so even negative indices mean the same), ~3x faster.
-        return (words, i) if i < 3 else (words[i - 3:i + 3], 3)
+        return (words, i) if i < 3 else (words[i - 3 : i + 3], 3)
 
     class FastAnalyzer(SentimentIntensityAnalyzer):
         @staticmethod
@@ -74,14 +85,17 @@ def vader(p=None) -> Scorer:
     analyzer = _vader_analyzer()
 
     def score(texts: Sequence[str]) -> np.ndarray:
-        compound = [analyzer.polarity_scores(t)["compound"]
-                    for t in tqdm(texts, desc="vader", unit="review", mininterval=5, disable=None)]
+        compound = [
+            analyzer.polarity_scores(t)["compound"]
+            for t in tqdm(texts, desc="vader", unit="review", mininterval=5, disable=None)
+        ]
         return (np.asarray(compound, dtype="float64") + 1) / 2
 
     return score
 
 
 # --- sentence-embedding zero-shot ----------------------------------------------------------
+
 
 def _minilm(p):
     from transformers import AutoModel, AutoTokenizer
@@ -93,8 +107,9 @@ def _minilm(p):
 
     def embed(texts, desc):
         enc = encode(tokenizer, texts, p.max_length, p.truncation)
-        return batched_forward(model, enc, mean_pool_forward, p.batch_size, p.precision, pad,
-                               desc=desc).astype("float64")  # unit norm
+        return batched_forward(model, enc, mean_pool_forward, p.batch_size, p.precision, pad, desc=desc).astype(
+            "float64"
+        )  # unit norm
 
     return embed
 
@@ -150,12 +165,16 @@ def _check_classifier(name: str):
     config = load_pretrained(name, AutoConfig)
     arch = config.architectures or []
     if arch and not any(a.endswith("ForSequenceClassification") for a in arch):
-        raise ModelLoadError(f"{name!r} is a {'/'.join(arch)} without a trained classification head, not a "
-                             f"sentiment classifier (for zero-shot embeddings use 'minilm_embed')")
+        raise ModelLoadError(
+            f"{name!r} is a {'/'.join(arch)} without a trained classification head, not a "
+            f"sentiment classifier (for zero-shot embeddings use 'minilm_embed')"
+        )
     if star_values(config) is None:
         if config.num_labels != 2:
-            raise ModelLoadError(f"{name!r} has {config.num_labels} labels; pretrained_eval takes 2-label "
-                                 "(negative/positive) or 5-label (star rating) classifiers")
+            raise ModelLoadError(
+                f"{name!r} has {config.num_labels} labels; pretrained_eval takes 2-label "
+                "(negative/positive) or 5-label (star rating) classifiers"
+            )
         try:
             positive_index(config)
         except ValueError as e:
@@ -176,8 +195,9 @@ def classifier(name: str, p) -> Scorer:
 
     def score(texts: Sequence[str]) -> np.ndarray:
         enc = encode(tokenizer, texts, p.max_length, p.truncation)
-        logits = batched_forward(model, enc, logits_forward, p.batch_size, p.precision,
-                                 tokenizer.pad_token_id or 0, desc=Path(name).name)
+        logits = batched_forward(
+            model, enc, logits_forward, p.batch_size, p.precision, tokenizer.pad_token_id or 0, desc=Path(name).name
+        )
         probs = softmax(logits.astype("float64"))
         return stars_to_positive(probs, stars) if stars else probs[:, pos]
 
@@ -207,8 +227,10 @@ def check_name(name: str) -> None:
         _check_classifier(name)
     except ModelLoadError as e:
         what = "cannot be loaded" if name in SCORERS else "is not a known scorer and not a usable classifier"
-        raise ModelLoadError(f"pretrained_eval.models: {name!r} {what} (known scorers: {', '.join(SCORERS)}; "
-                             f"or a hub id / local directory of a sequence classifier): {e}") from None
+        raise ModelLoadError(
+            f"pretrained_eval.models: {name!r} {what} (known scorers: {', '.join(SCORERS)}; "
+            f"or a hub id / local directory of a sequence classifier): {e}"
+        ) from None
 
 
 def load_scorer(name: str, p) -> Scorer:
@@ -238,13 +260,20 @@ def file_stem(name: str) -> str:
 
 # --- settings chosen on validation -----------------------------------------------------------
 
+
 def settings(p, max_length: int | None = None, prompt: int = 0, temperature: float | None = None) -> SimpleNamespace:
     """One point of the PretrainedEvalParams grids, as the scalar settings a scorer reads."""
     pos, neg = p.prompts[prompt]
-    return SimpleNamespace(batch_size=p.batch_size, truncation=p.truncation, precision=p.precision, device=p.device,
-                           max_length=p.max_length[0] if max_length is None else max_length,
-                           positive_label=pos, negative_label=neg,
-                           temperature=p.temperature[0] if temperature is None else temperature)
+    return SimpleNamespace(
+        batch_size=p.batch_size,
+        truncation=p.truncation,
+        precision=p.precision,
+        device=p.device,
+        max_length=p.max_length[0] if max_length is None else max_length,
+        positive_label=pos,
+        negative_label=neg,
+        temperature=p.temperature[0] if temperature is None else temperature,
+    )
 
 
 def select_settings(name: str, p, texts: Sequence[str], y) -> tuple[dict, dict]:
@@ -265,7 +294,7 @@ def select_settings(name: str, p, texts: Sequence[str], y) -> tuple[dict, dict]:
             embed = _minilm(settings(p, m))
             cos = embed(texts, f"minilm_embed@{m}") @ embed([t for pr in p.prompts for t in pr], "prompts").T
             for i in range(len(p.prompts)):
-                c = cos[:, 2 * i: 2 * i + 2]
+                c = cos[:, 2 * i : 2 * i + 2]
                 acc[(m, i)] = float(np.mean((c[:, 0] >= c[:, 1]) == (y == 1)))
                 cosines[(m, i)] = c
         else:

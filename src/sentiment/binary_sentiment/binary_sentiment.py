@@ -16,8 +16,10 @@ import evaluate
 
 from sentiment.metrics import bootstrap_ci, compute_metrics
 
-_DESCRIPTION = ("Accuracy, precision, recall, F1, macro-F1, ROC-AUC, MCC and log loss of a binary "
-                "classifier (positive class = 1), optionally with percentile-bootstrap 95% CIs.")
+_DESCRIPTION = (
+    "Accuracy, precision, recall, F1, macro-F1, ROC-AUC, MCC and log loss of a binary "
+    "classifier (positive class = 1), optionally with percentile-bootstrap 95% CIs."
+)
 _KWARGS = """
 Args:
     predictions: predicted labels (0/1).
@@ -33,10 +35,17 @@ Returns:
 class BinarySentiment(evaluate.Metric):
     def _info(self):
         return evaluate.MetricInfo(
-            description=_DESCRIPTION, citation="", inputs_description=_KWARGS,
-            features=datasets.Features({"predictions": datasets.Value("int8"),
-                                        "references": datasets.Value("int8"),
-                                        "prediction_scores": datasets.Value("float64")}))
+            description=_DESCRIPTION,
+            citation="",
+            inputs_description=_KWARGS,
+            features=datasets.Features(
+                {
+                    "predictions": datasets.Value("int8"),
+                    "references": datasets.Value("int8"),
+                    "prediction_scores": datasets.Value("float64"),
+                }
+            ),
+        )
 
     def _compute(self, predictions, references, prediction_scores, n_bootstrap: int = 0, seed: int = 42):
         out = compute_metrics(references, predictions, prediction_scores)

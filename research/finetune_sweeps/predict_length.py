@@ -30,7 +30,7 @@ def scores(model_dir: Path, df: pd.DataFrame, lengths: list[int], batch_size: in
     for n in lengths:
         t = time.perf_counter()
         # precision "auto", as predict/serve do: inference.json records training's, not a setting to reuse
-        prob = predict_proba(model, tok, df.text.tolist(), n, info["truncation"], batch_size, "auto", progress=False)
+        prob = predict_proba(model, tok, df.text.tolist(), n, info["truncation"], None, batch_size, "auto", progress=False)
         took = time.perf_counter() - t
         m = compute_metrics(df.label.to_numpy(), (prob >= THRESHOLD).astype(int), prob)
         rows.append({"max_length": n, "seconds": round(took, 1),
