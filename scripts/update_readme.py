@@ -7,6 +7,7 @@ Blocks (<!-- name:start --> ... <!-- name:end -->):
   README.md          headline   <- metrics/models/*.json, metrics/robustness/domains.json, metrics/comparison.json
                      pipeline   <- `dvc dag --md` (the diagram cannot drift from dvc.yaml)
   docs/results.md    results    <- metrics/summary.md;  robustness <- metrics/robustness.md
+                     long_profile <- docs/long_profile/ (run.json, and metrics/ copied from that run)
   docs/cost.md       cost       <- logs/<stage>.json (scripts/cost_table.py)
 """
 
@@ -55,6 +56,16 @@ def headline(metrics: Path = Path("metrics")) -> str:
     return "\n".join(out) + "\n"
 
 
+def long_profile(folder: Path = Path("docs/long_profile")) -> str:
+    """The long profile's run (command, commit, CPU, wall time) and its headline table."""
+    run = json.loads((folder / "run.json").read_text())
+    return (
+        "| command | commit | CPU | wall time |\n|---|---|---|---|\n"
+        f"| `{run['command']}` | {run['commit']} | {run['cpu']} | {run['wall_seconds'] / 60:.0f} min |\n\n"
+        + headline(folder / "metrics")
+    )
+
+
 def dag() -> str:
     r = subprocess.run([sys.executable, "-m", "dvc", "dag", "--md"], capture_output=True, text=True, check=True)
     return r.stdout
@@ -77,6 +88,8 @@ def main() -> None:
     for name, src in (("results", "metrics/summary.md"), ("robustness", "metrics/robustness.md")):
         if Path(src).is_file():
             blocks["docs/results.md"][name] = lambda src=src: from_markdown(src)
+    if Path("docs/long_profile/run.json").is_file():
+        blocks["docs/results.md"]["long_profile"] = long_profile
     if Path("logs").is_dir():
         blocks["docs/cost.md"]["cost"] = lambda: cost_table.render(Path("logs"))
     stale = []

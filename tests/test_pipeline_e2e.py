@@ -220,6 +220,20 @@ def test_second_repro_is_a_noop(repo):
     assert "up to date" in dvc("status", cwd=repo)
 
 
+def test_editing_the_ensemble_module_leaves_training_up_to_date(repo):
+    """Stage boundaries on the real `dvc status`: a maintainer's edit to the stacker's fitting
+    module reruns the two ensemble stages only, never training."""
+    module = repo / "src/sentiment/ensemble.py"
+    original = module.read_text()
+    module.write_text(original + "\n# a maintainer's edit\n")
+    try:
+        stale = set(re.findall(r"(?m)^(\w+):$", dvc("status", cwd=repo)))
+    finally:
+        module.write_text(original)
+    assert stale == {"ensemble", "classical_ensemble"}, stale
+    assert "up to date" in dvc("status", cwd=repo)
+
+
 def test_metrics_show_and_plots(repo):
     shown = json.loads(sh([sys.executable, "-m", "dvc", "metrics", "show", "--json"], repo))
     flat = json.dumps(shown)

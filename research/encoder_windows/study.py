@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import sys
 import subprocess
 import tempfile
 import time
@@ -72,20 +73,23 @@ def run(spec: str, train_size: int, val: pd.DataFrame, sel: pd.DataFrame, p0, st
 def report(rows: list[dict], meta: dict) -> str:
     views = [v if s is None else f"{v}_{s}" for v, s in VIEWS]
     srcs = sorted(rows[0]["sentences_selection"])
-    lines = [f"# Encoder x training view x predict view ({meta['train_size']} training reviews, 128 tokens, 1 epoch)",
-             "", f"Run at commit {meta['commit']} on {meta['cpu']} ({rows[0]['precision']}): "
-             f"`{meta['command']}`. IMDB validation: all {meta['n_val']} reviews (accuracy, ±1.2 points at 95%); "
+    lines = ["# Encoder x training view x predict view (128 tokens, 1 epoch)",
+             "", f"On {meta['cpu']} ({rows[0]['precision']}). IMDB validation: all {meta['n_val']} reviews "
+             "(accuracy, ±1.2 points at 95%); "
              f"sentences: the selection half ({meta['n_sel']} one-liners). Test not read.", "",
-             "| run | learning rate | s/step | " + " | ".join(f"val {v}" for v in views) + " | " + " | ".join(srcs) + " |",
-             "|---|---|---|" + "---|" * (len(views) + len(srcs))]
+             "| run | reviews | learning rate | s/step | " + " | ".join(f"val {v}" for v in views) + " | " + " | ".join(srcs) + " |",
+             "|---|---|---|---|" + "---|" * (len(views) + len(srcs))]
     for r in rows:
         cells = [f"{r[f'val_{v}']['accuracy']:.4f} ({r[f'val_{v}']['seconds']:.0f} s)" if f"val_{v}" in r else "not run"
                  for v in views]
         lr = r.get("learning_rate", 1.8e-4)  # the first row ran before the column existed, at params.yaml's 1.8e-4
-        lines.append(f"| {r['run']} | {lr:g} | {r['seconds_per_step']:.2f} | " + " | ".join(cells) + " | "
+        lines.append(f"| {r['run']} | {r['train_size']} | {lr:g} | {r['seconds_per_step']:.2f} | " + " | ".join(cells) + " | "
                      + " | ".join(f"{r['sentences_selection'][s]:.3f}" for s in srcs) + " |")
     lines += ["", "val windows_N: every 128-token window N tokens apart, mean logit; seconds: predicting the "
-              f"{meta['n_val']} reviews. s/step: training seconds per optimizer step (16 x 128), evaluation included."]
+              f"{meta['n_val']} reviews. s/step: training seconds per optimizer step (16 x 128), evaluations included; "
+              "some rows ran beside other jobs, so seconds compare only within a row (cost figures: docs/cost.md).",
+              "", "Each row's commit and command:", ""]
+    lines += [f"- {r['run']} ({r['train_size']}): {r.get('commit', '?')}, `{r.get('command', '?')}`" for r in rows]
     return "\n".join(lines) + "\n"
 
 
@@ -94,25 +98,25 @@ def main() -> None:
     ap.add_argument("--train_size", type=int, default=4000, help="training reviews per run (stratified, seeded)")
     ap.add_argument("--runs", nargs="+", default=["minilm:head_tail", "minilm:random", "mpnet:head_tail"],
                     help="model_name:truncation[:learning_rate] (default: params.yaml's learning_rate)")
-    ap.add_argument("--strides", type=int, nargs="+", default=[126, 63],
+    ap.add_argument("--strides", type=int, nargs="*", default=[126, 63],
                     help="window strides to score (63 costs twice 126's time: MPNet runs use 126 only)")
     a = ap.parse_args()
     p = load_params()
     val = pd.read_parquet("data/prepared/val.parquet")
     sents = split_halves(load_sentences(p.robustness.data_dir), p.robustness.report_frac, p.robustness.seed)
     sel = sents[sents.half == "selection"].reset_index(drop=True)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    command = "python research/encoder_windows/study.py " + " ".join(sys.argv[1:])
     out = HERE / "results.json"  # rows of earlier invocations are kept: a run is done once
-    rows = [r for r in json.loads(out.read_text())["rows"] if r["train_size"] == a.train_size] if out.is_file() else []
+    rows = json.loads(out.read_text())["rows"] if out.is_file() else []
     for spec in a.runs:
-        if spec in {r["run"] for r in rows}:
+        if (spec, a.train_size) in {(r["run"], r["train_size"]) for r in rows}:
             continue
-        strides = a.strides if spec.startswith("minilm") else a.strides[:1]
-        rows.append(run(spec, a.train_size, val, sel, p, strides))
+        strides = a.strides if spec.startswith("minilm") else a.strides[:1]  # none given: head_tail only
+        rows.append({**run(spec, a.train_size, val, sel, p, strides), "commit": commit, "command": command})
         print(json.dumps(rows[-1]), flush=True)
         out.write_text(json.dumps({"meta": {}, "rows": rows}, indent=1) + "\n")
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     meta = {"train_size": a.train_size, "commit": commit, "cpu": resolve_runtime(p)["cpu_isa"] + " " + platform.processor(),
-            "command": "python research/encoder_windows/study.py --train_size %d --runs %s" % (a.train_size, " ".join(a.runs)),
             "n_val": len(val), "n_sel": len(sel)}
     out.write_text(json.dumps({"meta": meta, "rows": rows}, indent=1) + "\n")
     (HERE / "report.md").write_text(report(rows, meta))
