@@ -230,8 +230,8 @@ class Params(_Section):
     robustness: RobustnessParams = RobustnessParams()
 
     # --- finetune ---
-    model_name: str = Field("minilm", description="short name, hub id or local dir of a pretrained encoder")
-    learning_rate: float = Field(1.8e-4, gt=0, lt=1)
+    model_name: str = Field("mpnet", description="short name (minilm, mpnet), hub id or local dir of a pretrained encoder")
+    learning_rate: float = Field(5e-5, gt=0, lt=1)
     per_device_train_batch_size: int = Field(16, gt=0)
     per_device_eval_batch_size: int = Field(64, gt=0)
     num_train_epochs: float = Field(1.0, gt=0)
@@ -246,7 +246,7 @@ class Params(_Section):
         "per review, drawn with seed)",
     )
     predict_truncation: PredictTruncation = Field(
-        "windows",
+        "head_tail",
         description="what predict-time code reads: head, "
         "head_tail, or windows (every max_length window, logits averaged)",
     )
@@ -256,7 +256,7 @@ class Params(_Section):
         description="predict_truncation windows: tokens between window "
         "starts (null: back to back, max_length minus the special tokens)",
     )
-    train_size: int | None = Field(None, gt=0, description="stratified train subset for CPU budgets (null: all)")
+    train_size: int | None = Field(6000, gt=0, description="stratified train subset for CPU budgets (null: all)")
     eval_size: int | None = Field(1000, gt=0, description="validation subset evaluated during training")
     evals_per_epoch: int = Field(2, ge=1)
     attention_dropout: float = Field(0.0, ge=0, lt=1, description="0 keeps PyTorch's fast fused attention on CPU")
