@@ -36,7 +36,8 @@ def from_markdown(path: str) -> str:
 
 def headline(metrics: Path = Path("metrics")) -> str:
     """One row per model: test and validation accuracy, and accuracy on the sentence set's report half."""
-    best = json.loads((metrics / "comparison.json").read_text())["best_on_val"]
+    comparison = json.loads((metrics / "comparison.json").read_text())
+    best, ci = comparison["best_on_val"], comparison["models"]
     domains = json.loads((metrics / "robustness" / "domains.json").read_text())
     rows = []
     for f in (metrics / "models").glob("*.json"):
@@ -46,7 +47,6 @@ def headline(metrics: Path = Path("metrics")) -> str:
         "| model | IMDB test accuracy [95% CI] | validation | one-liners: Amazon / IMDB / Yelp |",
         "|---|---|---|---|",
     ]
-    ci = json.loads((metrics / "comparison.json").read_text())["models"]
     for acc, name, m in sorted(rows, key=lambda r: (-r[0], r[1])):
         lo, hi = ci[name]["test"]["ci95"]["accuracy"]
         report = domains.get(name, {}).get("report", {})
