@@ -17,8 +17,8 @@ def compare(a: Path, b: Path) -> str:
         + " | identical |",
         "|" + "---|" * 9,
     ]
-    for fa in sorted((a / "metrics/models").glob("*.json")):
-        fb = b / "metrics/models" / fa.name
+    for fa in sorted((a / "reports/models").glob("*.json")):
+        fb = b / "reports/models" / fa.name
         if not fb.is_file():
             continue
         ma, mb = json.loads(fa.read_text()), json.loads(fb.read_text())

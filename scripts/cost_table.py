@@ -1,7 +1,7 @@
-"""The README's cost table, from the stages' own logs (logs/<stage>.json), not typed by hand.
+"""The cost table of docs/cost.md, from the stages' own logs (logs/<stage>.json), not typed by hand.
 
     python scripts/cost_table.py            # markdown on stdout
-    python scripts/update_readme.py         # puts it between <!-- cost:start/end --> in README.md
+    python scripts/update_readme.py         # puts it between <!-- cost:start/end --> in docs/cost.md
 
 Each stage times its steps (sentiment.timed) and records the machine it ran on.
 """

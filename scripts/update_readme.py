@@ -4,10 +4,10 @@
     python scripts/update_readme.py --check  # exit 1 if a page is stale (CI-friendly)
 
 Blocks (<!-- name:start --> ... <!-- name:end -->):
-  README.md          headline   <- metrics/models/*.json, metrics/robustness/domains.json, metrics/comparison.json
+  README.md          headline   <- reports/models/*.json, reports/robustness/domains.json, reports/comparison.json
                      pipeline   <- `dvc dag --md` (the diagram cannot drift from dvc.yaml)
-  docs/results.md    results    <- metrics/summary.md;  robustness <- metrics/robustness.md
-                     long_profile <- docs/long_profile/ (run.json, and metrics/ copied from that run)
+  docs/results.md    results    <- reports/summary.md;  robustness <- reports/robustness.md
+                     long_profile <- docs/long_profile/ (run.json, and the reports copied from that run)
   docs/cost.md       cost       <- logs/<stage>.json (scripts/cost_table.py)
 """
 
@@ -34,13 +34,13 @@ def from_markdown(path: str) -> str:
     return re.sub(r"(?m)^## ", "### ", body)  # its sections sit under a page section
 
 
-def headline(metrics: Path = Path("metrics")) -> str:
+def headline(reports: Path = Path("reports")) -> str:
     """One row per model: test and validation accuracy, and accuracy on the sentence set's report half."""
-    comparison = json.loads((metrics / "comparison.json").read_text())
+    comparison = json.loads((reports / "comparison.json").read_text())
     best, ci = comparison["best_on_val"], comparison["models"]
-    domains = json.loads((metrics / "robustness" / "domains.json").read_text())
+    domains = json.loads((reports / "robustness" / "domains.json").read_text())
     rows = []
-    for f in (metrics / "models").glob("*.json"):
+    for f in (reports / "models").glob("*.json"):
         m = json.loads(f.read_text())
         rows.append((m["test"]["accuracy"], f.stem, m))
     out = [
@@ -62,7 +62,7 @@ def long_profile(folder: Path = Path("docs/long_profile")) -> str:
     return (
         "| command | commit | CPU | wall time |\n|---|---|---|---|\n"
         f"| `{run['command']}` | {run['commit']} | {run['cpu']} | {run['wall_seconds'] / 60:.0f} min |\n\n"
-        + headline(folder / "metrics")
+        + headline(folder / "metrics")  # that run's reports, in the layout of its day
     )
 
 
@@ -83,9 +83,9 @@ def main() -> None:
         "docs/results.md": {},
         "docs/cost.md": {},
     }
-    if Path("metrics/comparison.json").is_file() and Path("metrics/robustness/domains.json").is_file():
+    if Path("reports/comparison.json").is_file() and Path("reports/robustness/domains.json").is_file():
         blocks["README.md"]["headline"] = headline
-    for name, src in (("results", "metrics/summary.md"), ("robustness", "metrics/robustness.md")):
+    for name, src in (("results", "reports/summary.md"), ("robustness", "reports/robustness.md")):
         if Path(src).is_file():
             blocks["docs/results.md"][name] = lambda src=src: from_markdown(src)
     if Path("docs/long_profile/run.json").is_file():

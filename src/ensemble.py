@@ -8,18 +8,28 @@ params (`features` x `short_words`, the short-text route), it keeps the one whos
 over IMDB validation (nested CV) and each source of the sentence set's selection half is
 highest: for that, the members (served from their model files, a zero-shot scorer from its
 settings) score the selection half. Writes its own predictions under the contract, the stacker
-(models/<section>) and the selection record (metrics/selection/<section>.json).
+(models/<section>) and the selection record (reports/selection/<section>.json).
 """
 
 import argparse
 import logging
 
 from sentiment import DataError, run_stage, timed
-from sentiment.config import ENSEMBLES, load_params
+from sentiment.config import load
+from sentiment.ensemble import EnsembleParams
+from sentiment.scorers import ScorerParams
+from sentiment.sentences import SentenceSplitParams
+from sentiment.stacker import ENSEMBLES
 
 DATA = "data/prepared"
 
 log = logging.getLogger("ensemble")
+
+
+def reads(section: str) -> dict:
+    """The params.yaml keys this stage reads (= its dvc.yaml params; tested): its own section, the
+    sentence set's split (the selection half chooses) and a zero-shot member's scorer settings."""
+    return {section: EnsembleParams, "robustness": SentenceSplitParams, "pretrained_eval": ScorerParams}
 
 
 def main() -> None:
@@ -32,8 +42,8 @@ def main() -> None:
     )
     name = ap.parse_args().section
     model_dir, pred_file = f"models/{name}", f"predictions/{name}/{name}.parquet"
-    params = load_params()  # validate before the heavy imports
-    p, r = getattr(params, name), params.robustness
+    params = load(reads(name))
+    p, r, zero_shot = params[name], params["robustness"], params["pretrained_eval"]
     import numpy as np
     import pandas as pd
 
@@ -53,8 +63,8 @@ def main() -> None:
         write_predictions,
         write_stage_log,
     )
-    from sentiment.robustness import load_sentences, model_scorer, split_halves
     from sentiment.scorers import settings
+    from sentiment.sentences import load_sentences, model_scorer, split_halves
     from sentiment.stacker import logit, route_short, stack_features
 
     try:
@@ -75,9 +85,7 @@ def main() -> None:
         sentences = split_halves(load_sentences(r.data_dir), r.report_frac, r.seed)
         sel = sentences[sentences.half == "selection"].reset_index(drop=True)
         with timed(f"members scoring {len(sel)} selection-half sentences", log, seconds, "members_sentences"):
-            Z_sel = np.column_stack(
-                [logit(model_scorer(m, params.pretrained_eval)(sel.text.tolist())) for m in p.members]
-            )
+            Z_sel = np.column_stack([logit(model_scorer(m, zero_shot)(sel.text.tolist())) for m in p.members])
     for features in p.features:
         with timed(f"fitting the {features} stacker on {len(val)} validation reviews", log, seconds, features):
             fits[features] = fit_stacker(stack_features(Z_val, val.text, features), y, p.C, p.cv_folds, p.seed)
@@ -98,7 +106,7 @@ def main() -> None:
     model, report, oof, _ = fits[chosen]
     # a zero-shot member is served by the settings pretrained_eval chose for it (its predictions' meta)
     scorers = {
-        m: vars(settings(params.pretrained_eval, **df.attrs["meta"].get("settings", {})))
+        m: vars(settings(zero_shot, **df.attrs["meta"].get("settings", {})))
         for m, df in preds.items()
         if df.attrs["stage"] == "pretrained"
     }
@@ -147,7 +155,7 @@ def main() -> None:
     with atomic_path(model_dir) as tmp:
         tmp.mkdir()
         write_json(spec, tmp / "ensemble.json")
-    write_json({**stacker, "candidates": candidates_by_features(candidates)}, f"metrics/selection/{name}.json")
+    write_json({**stacker, "candidates": candidates_by_features(candidates)}, f"reports/selection/{name}.json")
     write_stage_log(name, seconds)
 
 

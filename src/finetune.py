@@ -12,7 +12,10 @@ import shutil
 from pathlib import Path
 
 from sentiment import LABELS, THRESHOLD, run_stage, timed
-from sentiment.config import FINETUNE_KEYS, load_params
+from sentiment.config import TOP, load
+from sentiment.finetune import FinetuneParams
+
+READS = {TOP: FinetuneParams}  # the params.yaml keys this stage reads (= its dvc.yaml params; tested)
 
 MODEL_DIR = "models/finetuned"
 PRED = "predictions/finetune/finetuned.parquet"
@@ -24,15 +27,17 @@ log = logging.getLogger("finetune")
 
 
 def main() -> None:
-    p = load_params()  # validate before the heavy imports
+    p = load(READS)[TOP]
     import pandas as pd
 
-    from sentiment.data import negation_pairs, stratified_subsample, with_crops
+    from sentiment.crops import with_crops
     from sentiment.finetune import fingerprint, finish_checkpoints, is_main_process, predict_proba, save_model, train
     from sentiment.inference import hub_id
     from sentiment.io import atomic_path, make_predictions, write_json, write_predictions, write_stage_log
+    from sentiment.negation import negation_pairs
+    from sentiment.sampling import stratified_subsample
 
-    hp = {k: getattr(p, k) for k in FINETUNE_KEYS}
+    hp = p.model_dump()
     reviews = stratified_subsample(pd.read_parquet(f"{DATA}/train.parquet"), p.train_size, p.seed)
     train_df = with_crops(reviews, p.augment_crops, p.crop_max_sentences, p.seed)  # short-text robustness
     pairs = negation_pairs(reviews, p.augment_negations, p.seed)  # "not bad" is not negative
@@ -92,6 +97,8 @@ def main() -> None:
     write_stage_log(
         "finetune", seconds, runtime=rt, n_train=len(reviews), n_crops=n_crops, n_negation_pairs=len(pairs) // 2
     )
+    # the run's cost, as a metric: most of a default run's time is this stage's (docs/cost.md has every stage)
+    write_json({"finetune_min": round(sum(seconds.values()) / 60, 1)}, "metrics/cost.json")
     finish_checkpoints(CKPT_DIR)
 
 

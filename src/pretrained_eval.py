@@ -1,7 +1,7 @@
 """Stage pretrained_eval: zero-shot scorers (no IMDB training) on the validation and test splits.
 
 Each scorer's settings (max_length; prompt and temperature for minilm_embed) are chosen on
-the validation split from the grids in params (metrics/selection/pretrained_eval.json, and
+the validation split from the grids in params (reports/selection/pretrained_eval.json, and
 the chosen settings in each predictions meta file, which the robustness stage reuses).
 
 One predictions file per name in params `pretrained_eval.models` (see sentiment/scorers.py):
@@ -14,17 +14,20 @@ import time
 from pathlib import Path
 
 from sentiment import ConfigError, run_stage
-from sentiment.config import load_params
+from sentiment.config import load
+from sentiment.scorers import PretrainedEvalParams
+
+READS = {"pretrained_eval": PretrainedEvalParams}  # the params.yaml keys this stage reads (= dvc.yaml; tested)
 
 DATA = "data/prepared"
 PRED_DIR = Path("predictions/pretrained")
-SELECTION = "metrics/selection/pretrained_eval.json"
+SELECTION = "reports/selection/pretrained_eval.json"
 
 log = logging.getLogger("pretrained_eval")
 
 
 def main() -> None:
-    p = load_params().pretrained_eval  # validate before the heavy imports
+    p = load(READS)["pretrained_eval"]
     import pandas as pd
 
     from sentiment import runtime

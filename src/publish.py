@@ -7,7 +7,13 @@ import json
 import logging
 
 from sentiment import run_stage
-from sentiment.config import FINETUNE_KEYS, load_params
+from sentiment.card import PublishParams
+from sentiment.config import TOP, load
+from sentiment.finetune import FinetuneParams
+
+# the params.yaml keys this stage reads (= its dvc.yaml params; tested): its section, and the
+# fine-tune's hyperparameters that the card lists
+READS = {"publish": PublishParams, TOP: FinetuneParams}
 
 MODEL_DIR = "models/finetuned"
 CARD = "models/finetuned.md"
@@ -16,15 +22,15 @@ log = logging.getLogger("publish")
 
 
 def main() -> None:
-    params = load_params()  # validate before the heavy imports
-    p = params.publish
+    params = load(READS)
+    p = params["publish"]
     from sentiment.card import model_card, push_to_hub
     from sentiment.io import write_text
 
     info = json.loads(open(f"{MODEL_DIR}/inference.json").read())
-    metrics = json.loads(open("metrics/models/finetuned.json").read())
-    ci = json.loads(open("metrics/comparison.json").read())["models"]["finetuned"]["test"]["ci95"]
-    card = model_card(info["base_model"], {k: getattr(params, k) for k in FINETUNE_KEYS}, metrics, ci, info["n_train"])
+    metrics = json.loads(open("reports/models/finetuned.json").read())
+    ci = json.loads(open("reports/comparison.json").read())["models"]["finetuned"]["test"]["ci95"]
+    card = model_card(info["base_model"], params[TOP].model_dump(), metrics, ci, info["n_train"])
     write_text(str(card), CARD)
     log.info("model card: %s", CARD)
     if p.push_to_hub:

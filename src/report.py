@@ -8,17 +8,23 @@ Hugging Face `evaluate` package, which computes the metrics here.)
 import logging
 
 from sentiment import run_stage, timed
-from sentiment.config import load_params
+from sentiment.config import load
+from sentiment.report import EvaluateParams
+
+READS = {"evaluate": EvaluateParams}  # the params.yaml keys this stage reads (= its dvc.yaml params; tested)
+
+N_ERRORS = 20  # most confident mistakes listed in reports/errors.md (a report length: changes no metric)
 
 log = logging.getLogger("evaluate")
 
 
 def main() -> None:
-    p = load_params().evaluate  # validate before the heavy imports
+    p = load(READS)["evaluate"]
     import pandas as pd
 
     from sentiment.io import read_predictions, write_json, write_stage_log, write_text
     from sentiment.report import (
+        accuracy_metrics,
         align,
         best_on_val,
         comparison_json,
@@ -43,15 +49,16 @@ def main() -> None:
     pvalues = mcnemar_matrix(aligned["test"])
     test = aligned["test"]
     for name in preds:
-        write_json(model_metrics(tables, name, preds[name].attrs["meta"]), f"metrics/models/{name}.json")
+        write_json(model_metrics(tables, name, preds[name].attrs["meta"]), f"reports/models/{name}.json")
         write_json(confusion_rows(test[name]), f"plots/confusion/{name}.json")
-    write_json(comparison_json(tables, best, pvalues), "metrics/comparison.json")
+    write_json(comparison_json(tables, best, pvalues), "reports/comparison.json")
+    write_json(accuracy_metrics(tables), "metrics/accuracy.json")
     for kind, rows in curve_rows(test).items():
         write_json(rows, f"plots/curves/{kind}.json")
     stackers = {n: df.attrs["meta"] for n, df in preds.items() if "stacker" in df.attrs["meta"]}
     summary = summary_markdown(tables, best, pvalues, p.n_bootstrap, stackers)
-    write_text("# Model comparison\n\n" + summary, "metrics/summary.md")
-    write_text(error_analysis(best, test[best], splits["test"], p.n_errors), "metrics/errors.md")
+    write_text("# Model comparison\n\n" + summary, "reports/summary.md")
+    write_text(error_analysis(best, test[best], splits["test"], N_ERRORS), "reports/errors.md")
     write_stage_log("evaluate", seconds)
     print(summary)
 

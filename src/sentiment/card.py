@@ -3,6 +3,23 @@
 from __future__ import annotations
 
 from huggingface_hub import ModelCard, ModelCardData
+from pydantic import Field, model_validator
+
+from .config import Section
+
+
+class PublishParams(Section):
+    """params.yaml `publish`."""
+
+    push_to_hub: bool = Field(description="upload model, tokenizer and card to the hub (needs HF_TOKEN)")
+    hub_model_id: str | None = Field(description="hub repo id for push_to_hub, e.g. user/imdb-mpnet")
+
+    @model_validator(mode="after")
+    def _hub_id(self):
+        if self.push_to_hub and not self.hub_model_id:
+            raise ValueError("hub_model_id: required when push_to_hub is true")
+        return self
+
 
 CITATION = """@inproceedings{maas-etal-2011-learning,
   title = {Learning Word Vectors for Sentiment Analysis},
@@ -28,7 +45,7 @@ by the `finetune` stage of this repository's DVC pipeline.
 {% endfor %}
 Validation accuracy ({{ n_val }} held-out reviews): {{ "%.4f"|format(val_accuracy) }}.
 Computed on {{ runtime.device }} with {{ runtime.precision }} arithmetic (CPU instruction set
-{{ runtime.cpu_isa }}); another precision gives results that differ slightly (see the README).
+{{ runtime.cpu_isa }}); another precision or CPU class gives results that differ slightly (docs/cost.md, Reproducibility).
 
 ## Training
 
@@ -54,8 +71,8 @@ Computed on {{ runtime.device }} with {{ runtime.precision }} arithmetic (CPU in
 - Trained and tested on English IMDB movie reviews only; polarised reviews (≤4 or ≥7 stars),
   so neutral or mixed reviews and other domains are out of distribution.
 - Training sees one window per long review; sarcasm and plot summaries that describe negative events in a
-  positive review are common error sources (see `metrics/errors.md`).
-- Probabilities are not calibrated beyond what the log loss in `metrics/` shows.
+  positive review are common error sources (see `reports/errors.md`).
+- Probabilities are not calibrated beyond what the log loss in `reports/models/` shows.
 
 ## Data provenance and citation
 
@@ -71,7 +88,7 @@ IMDB Large Movie Review Dataset v1.0 (Maas et al., 2011), official labeled split
 def model_card(
     base_model: str, params: dict, metrics: dict, ci: dict, n_train: int, model_id: str = "imdb-sentiment-finetuned"
 ) -> ModelCard:
-    """metrics / ci: the evaluate stage's metrics/models/<model>.json and comparison.json entries."""
+    """metrics / ci: the evaluate stage's reports/models/<model>.json and comparison.json entries."""
     test_metrics = {k: v for k, v in metrics["test"].items() if k != "n"}
     data = ModelCardData(
         language="en",

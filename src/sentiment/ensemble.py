@@ -12,17 +12,46 @@ ever transformed, never fitted.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import Field, model_validator
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_predict
 
 from . import DataError
+from .config import Grid, Section
 from .io import split_rows
 from .metrics import compute_metrics
-from .robustness import source_metrics
+from .sentences import source_metrics
 from .stacker import logit, route_short, servable_path
+
+
+class EnsembleParams(Section):
+    """params.yaml `ensemble` and `classical_ensemble`: a stacker, its members and its grids."""
+
+    members: list[str] = Field(
+        min_length=1, description="models (predictions file names) whose logits the stacker combines"
+    )
+    C: list[Annotated[float, Field(gt=0)]] = Grid(description="inverse regularisation, chosen by CV log loss")
+    features: list[Literal["logits", "logits_x_length"]] = Grid(
+        description="stacker inputs to choose from: the members' logits, or also each logit times the text's "
+        "log length; chosen on IMDB validation and the sentence set's selection half"
+    )
+    short_words: list[Annotated[int, Field(ge=0)]] = Grid(
+        description="texts of at most this many words take short_member's P instead of the stacker's (0: "
+        "never); chosen with features on IMDB validation and the sentence set's selection half"
+    )
+    short_member: str = Field(description="the member that answers short texts (one of members)")
+    cv_folds: int = Field(ge=2, description="folds of the cross-validation on the validation split")
+    seed: int
+
+    @model_validator(mode="after")
+    def _short_member(self):
+        if any(self.short_words) and self.short_member not in self.members:
+            raise ValueError(f"short_member: {self.short_member!r} is not one of members {self.members}")
+        return self
 
 
 def route_candidates(
@@ -95,7 +124,7 @@ def fit_stacker(X: np.ndarray, y: np.ndarray, Cs: list[float], folds: int, seed:
     """Choose C by CV log loss on (X, y) = the validation split, refit on all of it.
 
     Log loss, not accuracy: CV accuracy is nearly flat in C (a few reviews apart), so it picked
-    a grid edge by noise, while log loss is a smooth proper score (metrics/selection/ensemble.json
+    a grid edge by noise, while log loss is a smooth proper score (reports/selection/ensemble.json
     keeps both per C). Returns (model, report, oof, nested): out-of-fold P(positive) of the chosen
     C, and nested-CV P(positive) (C re-chosen inside each outer fold: the whole procedure's honest
     predictions); report holds the CV log loss and accuracy per C, the chosen C and the accuracy of

@@ -17,12 +17,77 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pydantic import Field, field_validator, model_validator
 
 from . import LABELS, THRESHOLD, runtime
+from .config import Section
 from .inference import check_positions, encode, load_pretrained, resolve_model, softmax
 from .metrics import hf_metric
+from .runtime import Device, Precision, PredictTruncation, TrainTruncation
 
 log = logging.getLogger(__name__)
+
+
+class FinetuneParams(Section):
+    """params.yaml's top-level keys, named like transformers.TrainingArguments (so that
+    `dvc exp run -S learning_rate=1e-5` works). This class is the one list of the fine-tune's
+    keys: the stage, its resume fingerprint, the model card and dvc.yaml's params come from it."""
+
+    model_name: str = Field(description="short name (minilm, mpnet), hub id or local dir of a pretrained encoder")
+    learning_rate: float = Field(gt=0, lt=1)
+    per_device_train_batch_size: int = Field(gt=0)
+    per_device_eval_batch_size: int = Field(gt=0)
+    num_train_epochs: float = Field(gt=0)
+    weight_decay: float = Field(ge=0)
+    warmup_steps: int | float = Field(ge=0, description="int: steps; float in [0, 1): ratio of all steps")
+    seed: int
+    max_length: int = Field(gt=2, description="tokens per window, special tokens included")
+    truncation: TrainTruncation = Field(
+        description="what a training review is cut to: head (first tokens), head_tail (a quarter head, the rest "
+        "tail) or random (one window per review, drawn with seed)"
+    )
+    predict_truncation: PredictTruncation = Field(
+        description="what predict-time code reads: head, head_tail, or windows (every max_length window, logits "
+        "averaged)"
+    )
+    window_stride: int | None = Field(
+        gt=0,
+        description="predict_truncation windows: tokens between window starts (null: back to back, max_length "
+        "minus the special tokens)",
+    )
+    train_size: int | None = Field(gt=0, description="stratified train subset for CPU budgets (null: all)")
+    eval_size: int | None = Field(gt=0, description="validation subset evaluated during training")
+    evals_per_epoch: int = Field(ge=1)
+    attention_dropout: float = Field(ge=0, lt=1, description="0 keeps PyTorch's fast fused attention on CPU")
+    precision: Precision = Field(description="auto: bf16 where native (CUDA, AMX/AVX512-BF16 CPUs), else fp32/fp16")
+    device: Device = Field(description="auto: cuda, then mps, then cpu")
+    group_by_length: bool = Field(description="length-grouped batches: less padding")
+    augment_crops: float = Field(
+        ge=0, le=4, description="sentence crops of the training reviews added per review, labelled like it (0: none)"
+    )
+    crop_max_sentences: int = Field(ge=1, le=10, description="a crop is 1..this many consecutive sentences")
+    augment_negations: float = Field(
+        ge=0,
+        le=1,
+        description="negation contrast pairs added per training review, at most one each "
+        "(sentiment.negation.negation_pairs; 0: none)",
+    )
+
+    @model_validator(mode="after")
+    def _windows(self):
+        if self.window_stride is not None and self.window_stride > self.max_length - 2:
+            raise ValueError(
+                f"window_stride: {self.window_stride} skips tokens; at most max_length - 2 ({self.max_length - 2})"
+            )
+        return self
+
+    @field_validator("warmup_steps")
+    @classmethod
+    def _warmup(cls, v):
+        if isinstance(v, float) and v >= 1:
+            raise ValueError("a float is a ratio in [0, 1); give an int for a number of steps")
+        return v
+
 
 # Wall-clock figures differ on every run: they stay out of the metrics `dvc metrics diff` compares.
 _TIMING = re.compile(r"runtime|per_second|total_flos")

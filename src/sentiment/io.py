@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
+import re
 import shutil
 import tempfile
 from datetime import UTC
@@ -20,7 +22,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import THRESHOLD
+from . import THRESHOLD, DataError, sha256_file
+
+log = logging.getLogger(__name__)
 
 PRED_COLUMNS = ["uid", "split", "label", "pred", "prob"]
 PRED_SPLITS = ("val", "test")
@@ -159,3 +163,33 @@ def write_stage_log(stage: str, seconds: dict, path: str | Path | None = None, *
         },
         path or f"logs/{stage}.json",
     )
+
+
+# --- input files ------------------------------------------------------------------------
+
+
+def verify_checksums(data_dir: Path) -> None:
+    """Check files against data_dir/SHA256SUMS when it exists."""
+    sums = data_dir / "SHA256SUMS"
+    if not sums.is_file():
+        log.warning("%s not found: checksums not verified", sums)
+        return
+    for n, line in enumerate(sums.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = line.split(maxsplit=1)
+        if len(parts) != 2 or not re.fullmatch(r"[0-9a-fA-F]{64}", parts[0]):
+            raise DataError(f"{sums}:{n}: not a '<sha256>  <file name>' line: {line[:80]!r}")
+        digest, name = parts
+        path = data_dir / name.strip().lstrip("*")
+        if path.is_file() and sha256_file(path) != digest:
+            raise DataError(f"{path}: checksum mismatch with {sums} (file changed or corrupt)")
+
+
+def read_split(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise DataError(f"{path}: data file not found")
+    try:
+        return pd.read_parquet(path)
+    except Exception as e:  # pyarrow raises several types for a damaged file
+        raise DataError(f"{path}: not a readable parquet file ({type(e).__name__}: {e})") from e

@@ -29,8 +29,8 @@ from typing import Literal, NamedTuple, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from . import LABELS, THRESHOLD, ConfigError
-from .config import Precision, PredictTruncation
 from .data import InputError, check_texts  # noqa: F401 (the one bad-input policy, re-exported)
+from .runtime import Precision, PredictTruncation
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ TRUNCATIONS = get_args(PredictTruncation)  # one source of truth: the params sch
 PRECISIONS = get_args(Precision)
 CLEANING = "sentiment.data.clean_text"  # the only cleaning this code knows how to apply
 # The model predict.py and serve.py load when none is named: the best servable model on validation
-# (metrics/comparison.json, best_on_val).
+# (reports/comparison.json, best_on_val).
 DEFAULT_MODEL = "models/ensemble"
 
 

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
 from . import LABELS
+from .config import Section
 from .io import split_rows
 from .metrics import METRICS, class_report, curves, hf_metric, mcnemar
+
+
+class EvaluateParams(Section):
+    """params.yaml `evaluate`."""
+
+    n_bootstrap: int = Field(ge=0, description="bootstrap resamples for 95% CIs (0: none)")
+    seed: int
+
 
 SPLIT_TITLES = {"val": "Validation (model selection)", "test": "Test (final report)"}
 
@@ -48,8 +58,17 @@ def mcnemar_matrix(test: dict[str, pd.DataFrame]) -> dict[str, dict[str, float]]
     }
 
 
+def accuracy_metrics(tables: dict[str, pd.DataFrame]) -> dict:
+    """The DVC metrics of this stage: {model: {test, val}} accuracy, models by test accuracy.
+    Everything else (every metric, CIs, McNemar) is in reports/."""
+    return {
+        name: {split: round(float(tables[split].loc[name, "accuracy"]), 6) for split in ("test", "val")}
+        for name in tables["test"].index
+    }
+
+
 def model_metrics(tables: dict[str, pd.DataFrame], name: str, meta: dict) -> dict:
-    """What `dvc metrics diff` compares for one model: point estimates per split (+ how it ran)."""
+    """Every metric of one model, per split (+ how it ran): reports/models/<model>.json."""
     out = {
         split: {k: round(float(t.loc[name, k]), 6) for k in METRICS} | {"n": int(t.loc[name, "n"])}
         for split, t in tables.items()
@@ -117,7 +136,7 @@ def summary_markdown(
     note += (
         f"Best model = highest validation accuracy (`{best}`); the test split only reports. "
         "Positive class = positive review. McNemar: exact test of each model's errors against the "
-        "best model's on the same test reviews (all pairs: `metrics/comparison.json`).\n"
+        "best model's on the same test reviews (all pairs: `reports/comparison.json`).\n"
     )
     out = "\n".join(parts) + "\n" + note
     for name, meta in stackers.items():
@@ -128,7 +147,7 @@ def summary_markdown(
         out += (
             f"\n## Stacker `{name}`: logistic regression on the members' logits, fit on validation\n\n"
             f"Features: `{s.get('features', 'logits')}` (chosen on validation and the sentence set's "
-            f"selection half: `metrics/selection/{name}.json`).\n\n"
+            f"selection half: `reports/selection/{name}.json`).\n\n"
             f"{head}\n{rows}\n| (intercept) | {s['intercept']:+.3f} |"
             + (" |" if lc else "")
             + "\n\n"

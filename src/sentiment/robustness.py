@@ -1,127 +1,32 @@
-"""Robustness: every servable model on one-line texts from three domains, and behaviourally.
+"""Robustness report: every servable model on one-line texts from three domains, and behaviourally.
 
 The sentence set (data/raw/sentences, 3,000 labelled sentences from Amazon, Yelp and IMDB)
 is a development set, never training data. It is split once, seeded and stratified by
 source x label, into a *selection* half, on which robustness settings may be chosen, and a
-*report* half, on which figures are reported.
+*report* half, on which figures are reported (src/sentiment/sentences.py).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import train_test_split
+from pydantic import ConfigDict, Field
 
-from . import DataError
-from .data import check_texts, read_split, verify_checksums
+from .sentences import HALVES, SentenceSplitParams, source_metrics
 
 log = logging.getLogger(__name__)
 
-HALVES = ("selection", "report")
-COLUMNS = {"source", "id", "text", "label"}
-Scorer = Callable[[Sequence[str]], np.ndarray]
 
+class RobustnessParams(SentenceSplitParams):
+    """params.yaml `robustness` (the stage owns the whole section)."""
 
-# --- data ------------------------------------------------------------------------------------
-
-
-def load_sentences(data_dir: str | Path) -> pd.DataFrame:
-    """sentences.parquet, checked: checksum, columns, labels in {0, 1}, text that can be scored."""
-    data_dir = Path(data_dir)
-    path = data_dir / "sentences.parquet"
-    df = read_split(path)
-    verify_checksums(data_dir)
-    missing = COLUMNS - set(df.columns)
-    if missing:
-        raise DataError(f"{path}: missing column(s) {sorted(missing)}; got {list(df.columns)}")
-    labels = {v.item() if hasattr(v, "item") else v for v in pd.unique(df.label)}
-    if not labels <= {0, 1}:
-        raise DataError(f"{path}: labels must be 0/1, got {sorted(labels, key=str)}")
-    try:
-        text = check_texts(df.text.tolist())  # the project's one bad-input policy
-    except ValueError as e:
-        raise DataError(f"{path}: {e}") from None
-    out = pd.DataFrame(
-        {
-            "uid": [f"{s}/{i}" for s, i in zip(df.source, df.id)],
-            "source": df.source.astype(str),
-            "label": df.label.astype("int8"),
-            "text": text,
-        }
-    )
-    if out.uid.duplicated().any():
-        raise DataError(f"{path}: duplicate (source, id) pairs, e.g. {out.uid[out.uid.duplicated()].iloc[0]}")
-    return out
-
-
-def split_halves(df: pd.DataFrame, report_frac: float, seed: int) -> pd.DataFrame:
-    """Add `half` in {selection, report}: one seeded split, stratified by source x label."""
-    strata = df.source + "/" + df.label.astype(str)
-    _, report = train_test_split(df.index, test_size=report_frac, stratify=strata, random_state=seed)
-    return df.assign(half=np.where(df.index.isin(report), "report", "selection"))
-
-
-# --- models ----------------------------------------------------------------------------------
-
-
-def model_scorer(name: str, pretrained_params, pretrained_dir: str | Path = "predictions/pretrained") -> Scorer:
-    """P(positive) for cleaned texts from a model by its predictions name: a trained model
-    (baseline, finetuned, ensemble) through the serving Predictor; a zero-shot scorer with the
-    settings the pretrained_eval stage chose on validation (its predictions meta file)."""
-    import json
-
-    from .predictor import Predictor
-    from .scorers import check_name, file_stem, load_scorer, settings
-    from .stacker import servable_path
-
-    path = servable_path(name)
-    if Path(path).exists():
-        predictor = Predictor(path)
-        return lambda texts: np.asarray(predictor.predict_proba(list(texts)), dtype="float64")
-    check_name(name)  # an unknown name fails here, naming it
-    meta = Path(pretrained_dir) / f"{file_stem(name)}.json"
-    if not meta.is_file():
-        raise DataError(
-            f"robustness.models: {name!r} is neither a trained model ({path}) nor a scored zero-shot "
-            f"model ({meta} not found: add it to pretrained_eval.models)"
-        )
-    return load_scorer(name, settings(pretrained_params, **json.loads(meta.read_text()).get("settings", {})))
-
-
-# --- metrics ---------------------------------------------------------------------------------
-
-
-def source_metrics(df: pd.DataFrame, prob: np.ndarray, n_boot: int = 0, seed: int = 0) -> dict:
-    """{source: accuracy, F1, ROC-AUC (+ 95% CIs with n_boot), n} of one model's P(positive) over
-    the rows of df, with the project's one metrics module."""
-    from . import THRESHOLD
-    from .metrics import hf_metric
-
-    out = {}
-    for source, rows in df.reset_index(drop=True).groupby("source").indices.items():
-        p = np.asarray(prob)[rows]
-        m = hf_metric().compute(
-            predictions=(p >= THRESHOLD).astype(int),
-            references=df.label.values[rows],
-            prediction_scores=p,
-            n_bootstrap=n_boot,
-            seed=seed,
-        )
-        ci = m.pop("ci95", {})
-        out[source] = {
-            **{k: round(float(m[k]), 6) for k in ("accuracy", "f1", "roc_auc")},
-            **{
-                f"{k}_ci": [round(float(v[0]), 6), round(float(v[1]), 6)]
-                for k, v in ci.items()
-                if k in ("accuracy", "f1", "roc_auc")
-            },
-            "n": len(rows),
-        }
-    return out
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    models: list[str] = Field(min_length=1, description="trained models (by predictions name) or zero-shot scorers")
+    cases_per_test: int = Field(ge=10, description="generated cases per behavioural test")
+    dir_tolerance: float = Field(ge=0, lt=1, description="directional tests: allowed wrong-way move of P(positive)")
+    n_bootstrap: int = Field(ge=0, description="bootstrap resamples for 95% CIs (0: none)")
 
 
 def domain_metrics(df: pd.DataFrame, probs: dict[str, np.ndarray], n_boot: int, seed: int) -> dict:
@@ -186,7 +91,7 @@ def report_markdown(
     n_worst: int,
     default: str = "ensemble",
 ) -> str:
-    """metrics/robustness.md: domain table, behavioural failure rates, where the default model fails."""
+    """reports/robustness.md: domain table, behavioural failure rates, where the default model fails."""
     from . import THRESHOLD
 
     n_rep = int((sentences.half == "report").sum())
@@ -227,3 +132,16 @@ def report_markdown(
             moved = f" → {c['perturbed']!r} ({c['p_positive_perturbed']})" if "perturbed" in c else ""
             out.append(f"- *{test}*: {c['text']!r} ({c['p_positive']}){moved}")
     return "\n".join(out) + "\n"
+
+
+def robustness_metrics(domains: dict, behaviour: dict, default: str = "ensemble", half: str = "report") -> dict:
+    """The DVC metrics of this stage, for the model served by default (the first listed if it is
+    not scored): its accuracy on the worst source of the sentence set's report half, and its
+    failure rate over every negation case ("not bad" is not negative). Every model's per-source
+    figures with CIs and every behavioural test are in reports/robustness/."""
+    name = default if default in domains else next(iter(domains))
+    cases = [(r["failure_rate"], r["n"]) for r in behaviour[name].values() if r["capability"] == "negation"]
+    return {
+        "worst_domain": min(r["accuracy"] for r in domains[name][half].values()),
+        "negation_fails": round(sum(f * n for f, n in cases) / sum(n for _, n in cases), 4),
+    }

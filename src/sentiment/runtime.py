@@ -11,8 +11,16 @@ from __future__ import annotations
 import os
 import platform
 from collections.abc import Callable
+from typing import Literal, get_args
 
-DEVICES = ("auto", "cuda", "mps", "cpu")
+# The settings every transformer stage and the predict-time code share (params and API types).
+Precision = Literal["auto", "bf16", "fp16", "fp32"]
+Device = Literal["auto", "cuda", "mps", "cpu"]  # auto: cuda, then mps, then cpu
+Truncation = Literal["head", "head_tail"]  # one cut of each text (zero-shot scorers)
+TrainTruncation = Literal["head", "head_tail", "random"]  # random: one seeded random window per review
+PredictTruncation = Literal["head", "head_tail", "windows"]  # windows: every window, mean logit
+
+DEVICES = get_args(Device)
 
 
 def _cuda() -> bool:

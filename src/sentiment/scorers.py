@@ -22,10 +22,13 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Annotated
 
 import numpy as np
+from pydantic import ConfigDict, Field
 
 from . import THRESHOLD, ConfigError
+from .config import Grid, Subset
 from .inference import (
     ModelLoadError,
     batched_forward,
@@ -38,8 +41,39 @@ from .inference import (
     positive_index,
     softmax,
 )
+from .runtime import Device, Precision, Truncation
 
 log = logging.getLogger(__name__)
+
+
+Prompt = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=2, max_length=2)]
+
+
+class ScorerParams(Subset):
+    """params.yaml `pretrained_eval` without `models`: what building a zero-shot scorer reads
+    (the ensemble and robustness stages read these keys too, to serve a zero-shot member)."""
+
+    batch_size: int = Field(gt=0)
+    max_length: list[Annotated[int, Field(gt=2)]] = Grid()
+    truncation: Truncation
+    precision: Precision
+    device: Device = Field(description="auto: cuda, then mps, then cpu")
+    prompts: list[Prompt] = Grid(
+        description="[positive, negative] texts the embedding scorer compares reviews with; a grid "
+        "searched on the validation split"
+    )
+    temperature: list[Annotated[float, Field(gt=0)]] = Grid(
+        description="softmax temperature over the two cosine similarities; a grid chosen by "
+        "validation log loss (it cannot change accuracy)"
+    )
+
+
+class PretrainedEvalParams(ScorerParams):
+    """params.yaml `pretrained_eval` (the stage owns the whole section)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    models: list[str] = Field(min_length=1, description="scorer names (see SCORERS) or hub ids / local dirs")
+
 
 Scorer = Callable[[Sequence[str]], np.ndarray]
 

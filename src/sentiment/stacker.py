@@ -9,7 +9,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .config import ENSEMBLES
+# The stacked models: each is a params.yaml section, a dvc.yaml stage (src/ensemble.py --section)
+# and the name of its predictions and model folder. ensemble is the default model; the other has
+# classical members only (the best classical model on one-liners).
+ENSEMBLES = ("ensemble", "classical_ensemble")
 
 EPS = 1e-6  # clip probabilities before the logit: a member that says exactly 0 or 1 stays finite
 
