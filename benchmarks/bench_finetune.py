@@ -15,16 +15,23 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 from transformers import DataCollatorWithPadding, HfArgumentParser, Trainer, TrainingArguments, default_data_collator  # noqa: E402
 
-from sentiment.config import Params  # noqa: E402
+from sentiment.config import read_yaml, validate  # noqa: E402
 from sentiment.data import clean_text  # noqa: E402
-from sentiment.finetune import load_for_training, resolve_runtime, to_dataset, training_args  # noqa: E402
+from sentiment.finetune import (  # noqa: E402
+    FinetuneParams,
+    load_for_training,
+    resolve_runtime,
+    to_dataset,
+    training_args,
+)
 
 
 @dataclass
@@ -65,10 +72,18 @@ def plain_run(a: Args, df: pd.DataFrame, out: Path) -> float:
     return _timed_train(Trainer(model=model, args=args, train_dataset=ds, data_collator=default_data_collator), a)
 
 
+def project_params(**overrides) -> FinetuneParams:
+    """The fine-tune params of the repo's params.yaml (its top-level keys) with `overrides`,
+    validated as the stage validates them."""
+    path = ROOT / "params.yaml"
+    top = {k: v for k, v in read_yaml(path).items() if not isinstance(v, dict)}
+    return validate(FinetuneParams, {**top, **overrides}, path)
+
+
 def project_run(a: Args, df: pd.DataFrame, out: Path) -> float:
-    """The finetune stage's own code path and defaults (bf16 where supported, dynamic
-    padding, length-grouped batches, attention dropout 0, head+tail truncation)."""
-    p = Params(
+    """The finetune stage's own code path and params.yaml's settings (bf16 where supported,
+    dynamic padding, length-grouped batches, attention dropout 0, head+tail truncation)."""
+    p = project_params(
         model_name=a.model_name,
         max_length=a.max_length,
         per_device_train_batch_size=a.batch_size,
@@ -109,7 +124,7 @@ def main() -> None:
     )
     fast = project_run(a, df, out)
     print(
-        f"project settings : {fast:7.2f} samples/s ({resolve_runtime(Params(precision=a.precision))['precision']})",
+        f"project settings : {fast:7.2f} samples/s ({resolve_runtime(project_params(precision=a.precision))['precision']})",
         flush=True,
     )
     if a.skip_plain:

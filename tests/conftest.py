@@ -16,6 +16,37 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from sentiment.config import TOP, read_yaml, validate  # noqa: E402 (after the path above)
+
+
+def _merged(base: dict, overrides: dict) -> dict:
+    """`base` with `overrides`; a mapping merged into a mapping key by key (baseline.tfidf_lr.C alone)."""
+    out = dict(base)
+    for k, v in overrides.items():
+        out[k] = _merged(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def repo_params(schema, section: str = TOP, **overrides):
+    """`schema` built from the repo's params.yaml (the one place values live): `section` of it, or
+    the top level's fine-tune keys for TOP, with `overrides` applied (a dict merges into a nested
+    section), validated like a stage validates it, so a bad override fails with ConfigError."""
+    path = ROOT / "params.yaml"
+    data = read_yaml(path)
+    values = {k: v for k, v in data.items() if not isinstance(v, dict)} if section == TOP else data[section]
+    return validate(schema, _merged(values, overrides), path, section)
+
+
+def write_repo_params(folder: Path, **overrides) -> Path:
+    """The repo's params.yaml with `overrides` (a dict merges into its section) written to
+    folder/params.yaml, for a stage script run there: every key present, as the stages require."""
+    import yaml
+
+    path = Path(folder) / "params.yaml"
+    path.write_text(yaml.safe_dump(_merged(read_yaml(ROOT / "params.yaml"), overrides), sort_keys=False))
+    return path
+
+
 POS = ["great", "wonderful", "loved", "brilliant", "superb", "moving", "excellent", "delightful"]
 NEG = ["awful", "boring", "terrible", "hated", "dull", "worst", "waste", "poor"]
 FILL = ["the", "film", "movie", "plot", "actor", "scene", "story", "was", "and", "really", "a", "it"]
@@ -125,11 +156,11 @@ def baseline(tmp_path_factory) -> Path:
     import joblib
 
     from sentiment.baseline import build
-    from sentiment.config import BaselineParams
     from sentiment.data import clean_text
+    from sentiment.search import BaselineParams
 
     df = fake_split(200, 0)
-    model = build("tfidf_lr", BaselineParams(n_jobs=1))
+    model = build("tfidf_lr", repo_params(BaselineParams, "baseline"), n_jobs=1)
     model.fit([clean_text(t) for t in df.text], df.label.values)
     path = tmp_path_factory.mktemp("b") / "tfidf_lr.joblib"
     joblib.dump(model, path)

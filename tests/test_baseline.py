@@ -1,13 +1,12 @@
 import random
 from contextlib import nullcontext
-from types import SimpleNamespace
 
 import joblib
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from conftest import fake_split
+from conftest import fake_split, repo_params
 from sklearn.base import clone
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.model_selection import GridSearchCV
@@ -19,31 +18,24 @@ from sentiment.baseline import (
     StableCountVectorizer,
     StableTfidfVectorizer,
     build,
+    predict_proba,
+)
+from sentiment.dataset import clean
+from sentiment.search import (
+    BaselineParams,
     fit_predict,
     grid_points,
-    predict_proba,
+    point_label,
+    search_space,
     select_and_refit,
     select_on_validation,
 )
-from sentiment.data import clean
 
 
 def params(**over):
-    """A BaselineParams look-alike with scalar hyperparameters (what the builders take)."""
-    p = SimpleNamespace(
-        bow_rf=SimpleNamespace(max_features=20000, ngram_max=1, n_estimators=200, min_samples_leaf=1),
-        tfidf_lr=SimpleNamespace(max_features=None, ngram_max=2, min_df=2, C=8.0),
-        nbsvm=SimpleNamespace(max_features=None, ngram_max=2, min_df=1, alpha=1.0, tf="binary", C=1.0),
-        n_jobs=1,
-        seed=42,
-    )
-    for key, value in over.items():
-        section, _, field = key.partition("__")
-        if field:
-            setattr(getattr(p, section), field, value)
-        else:
-            setattr(p, section, value)
-    return p
+    """The repo's `baseline` params with `over` applied; a dict merges into a model's section,
+    e.g. nbsvm={"C": [0.3]}. The builders take a grid's first value."""
+    return repo_params(BaselineParams, "baseline", **over)
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +66,7 @@ def test_seeded(data):
 
 
 def test_build_takes_the_first_value_of_a_grid():
-    p = params(nbsvm__ngram_max=[3, 2], nbsvm__C=[0.3, 1.0], tfidf_lr__C=[16.0, 32.0])
+    p = params(nbsvm={"ngram_max": [3, 2], "C": [0.3, 1.0]}, tfidf_lr={"C": [16.0, 32.0]})
     model = build("nbsvm", p)
     assert model.named_steps["vec"].ngram_range == (1, 3) and model.named_steps["nb"].C == 0.3
     assert build("tfidf_lr", p).named_steps["lr"].C == 16.0
@@ -83,6 +75,26 @@ def test_build_takes_the_first_value_of_a_grid():
 def test_unknown_model():
     with pytest.raises(ValueError, match="known"):
         build("svm", params())
+
+
+def test_search_space_is_the_params_grids_in_pipeline_terms():
+    p = params(
+        nbsvm={"min_df": [2, 3], "ngram_max": [1, 3], "tf": ["log"], "C": [0.1, 1.0]},
+        tfidf_lr={"ngram_max": [2], "C": [8.0, 16.0]},
+    )
+    space = search_space("nbsvm", p)
+    assert space == {
+        "vec__min_df": [2, 3],
+        "vec__ngram_range": [(1, 1), (1, 3)],
+        "nb__tf": ["log"],
+        "nb__C": [0.1, 1.0],
+    }
+    assert search_space("tfidf_lr", p) == {"tfidf__ngram_range": [(1, 2)], "lr__C": [8.0, 16.0]}
+    assert search_space("bow_rf", p) == {}  # the reference is not tuned
+    points = grid_points(space)
+    assert len(points) == 8 and point_label("nbsvm", points[-1]) == "min_df=3 ngram_max=3 tf=log C=1.0"
+    for point in points:  # every point is a setting of the built pipeline
+        build("nbsvm", p).set_params(**point)
 
 
 # --- deterministic max_features cut ---------------------------------------------------------
@@ -162,7 +174,8 @@ def test_cut_does_not_depend_on_the_order_ties_arrive_in(cls):
 
 
 def tie_heavy_params(texts):
-    """bow_rf on bigrams with max_features set inside a tie of equal counts."""
+    """bow_rf on bigrams with max_features set inside a tie of equal counts (the other models'
+    vectorizers get the same cut in the test: it is no param of theirs)."""
     vec = CountVectorizer(
         preprocessor=build("bow_rf", params()).named_steps["bow"].preprocessor,
         token_pattern=build("bow_rf", params()).named_steps["bow"].token_pattern,
@@ -172,13 +185,7 @@ def tie_heavy_params(texts):
     tfs = np.asarray(vec.transform(texts).sum(axis=0)).ravel()
     counts = dict(zip(vec.get_feature_names_out(), tfs))
     k = next(k for k in range(40, len(counts)) if cuts_inside_a_tie(counts, k))
-    return params(
-        bow_rf__ngram_max=2,
-        bow_rf__max_features=k,
-        bow_rf__n_estimators=30,
-        tfidf_lr__max_features=k,
-        nbsvm__max_features=k,
-    )
+    return params(bow_rf={"ngram_max": 2, "max_features": k, "n_estimators": 30})
 
 
 @pytest.mark.parametrize("name", ["bow_rf", "tfidf_lr", "nbsvm"])
@@ -189,7 +196,8 @@ def test_row_order_does_not_change_the_model(name, data):
     order = np.random.default_rng(1).permutation(len(texts))
 
     def fit(idx):
-        model = build(name, p)
+        model = build(name, p, n_jobs=1)
+        model[0].set_params(max_features=p.bow_rf.max_features)
         if name == "bow_rf":
             # a bootstrap draws rows by position, so only a forest without it can be order-free
             model.set_params(rf__bootstrap=False)

@@ -1,10 +1,14 @@
 import pandas as pd
 import pytest
-from conftest import fake_split
+from conftest import fake_split, repo_params
 
 from sentiment import DataError
-from sentiment.config import PrepareParams
-from sentiment.data import clean_text, load_hub, load_local, prepare, standardise
+from sentiment.data import clean_text
+from sentiment.dataset import PrepareParams, load_hub, load_local, prepare, standardise
+
+
+def prep(**overrides):
+    return repo_params(PrepareParams, "prepare", **overrides)
 
 
 def test_clean_text_strips_html_entities_whitespace():
@@ -12,7 +16,7 @@ def test_clean_text_strips_html_entities_whitespace():
 
 
 def test_prepare_splits_stratified_and_clean(raw_dir):
-    splits, stats = prepare(load_local(raw_dir), PrepareParams(val_size=0.2))
+    splits, stats = prepare(load_local(raw_dir), prep(val_size=0.2))
     assert set(splits) == {"train", "val", "test"}
     assert (
         len(splits["train"])
@@ -28,14 +32,14 @@ def test_prepare_splits_stratified_and_clean(raw_dir):
 
 
 def test_prepare_is_seeded(raw_dir):
-    a, _ = prepare(load_local(raw_dir), PrepareParams(seed=1))
-    b, _ = prepare(load_local(raw_dir), PrepareParams(seed=1))
-    c, _ = prepare(load_local(raw_dir), PrepareParams(seed=2))
+    a, _ = prepare(load_local(raw_dir), prep(seed=1))
+    b, _ = prepare(load_local(raw_dir), prep(seed=1))
+    c, _ = prepare(load_local(raw_dir), prep(seed=2))
     assert a["val"].uid.tolist() == b["val"].uid.tolist() != c["val"].uid.tolist()
 
 
 def test_subsample_is_stratified(raw_dir):
-    splits, _ = prepare(load_local(raw_dir), PrepareParams(max_train=60, max_test=40, dedupe=False))
+    splits, _ = prepare(load_local(raw_dir), prep(max_train=60, max_test=40, dedupe=False))
     assert len(splits["test"]) == 40 and splits["test"].label.sum() == 20
     assert len(splits["train"]) + len(splits["val"]) == 60
 
@@ -44,7 +48,7 @@ def test_dedupe_drops_train_copies_and_leaks():
     train, test = fake_split(20, 0), fake_split(10, 1)
     train.loc[1, "text"] = train.loc[0, "text"]  # duplicate inside train
     train.loc[15, "text"] = test.loc[7, "text"]  # leaked into test (same label)
-    splits, stats = prepare({"train": train, "test": test}, PrepareParams(val_size=0.25))
+    splits, stats = prepare({"train": train, "test": test}, prep(val_size=0.25))
     assert stats["train_duplicates_dropped"] == 1 and stats["train_test_overlap_dropped"] == 1
     assert len(splits["train"]) + len(splits["val"]) == 18
 
@@ -86,7 +90,7 @@ def test_checksum_mismatch(raw_dir):
 def test_bad_rows_are_rejected(change, msg):
     train = change(fake_split(20, 0))
     with pytest.raises(DataError, match=msg):
-        prepare({"train": train, "test": fake_split(10, 1)}, PrepareParams())
+        prepare({"train": train, "test": fake_split(10, 1)}, prep())
 
 
 def test_hub_path_with_local_dataset(raw_dir):
@@ -102,7 +106,7 @@ def test_hub_unreachable_is_clear():
 
 def test_malformed_checksum_line_is_a_clear_error(raw_dir):
     from sentiment import DataError
-    from sentiment.data import load_local
+    from sentiment.dataset import load_local
 
     (raw_dir / "SHA256SUMS").write_text("not-a-digest\n")
     with pytest.raises(DataError, match=r"SHA256SUMS:1: not a '<sha256>  <file name>' line"):
@@ -111,7 +115,7 @@ def test_malformed_checksum_line_is_a_clear_error(raw_dir):
 
 def test_missing_id_is_a_clear_error():
     from sentiment import DataError
-    from sentiment.data import standardise
+    from sentiment.dataset import standardise
 
     df = fake_split(10, 0).astype({"id": "float64"})
     df.loc[3, "id"] = float("nan")
@@ -120,7 +124,7 @@ def test_missing_id_is_a_clear_error():
 
 
 def test_sentence_crops_are_short_labelled_windows_and_seeded():
-    from sentiment.data import MAX_CROP_WORDS, MIN_CROP_WORDS, sentence_crops, sentences, with_crops
+    from sentiment.crops import MAX_CROP_WORDS, MIN_CROP_WORDS, sentence_crops, sentences, with_crops
 
     assert sentences("It was great. Really! Why? no idea... ok") == [
         "It was great.",
@@ -157,7 +161,7 @@ LEX = {"terrible": -2.5, "great": 3.1, "fine": 0.8, "boring": -1.3, "dull": -1.7
 
 
 def test_negatable_takes_only_clean_one_word_cases():
-    from sentiment.data import negatable
+    from sentiment.negation import negatable
 
     assert negatable("The acting was terrible.", 0, LEX).group(3) == "terrible"
     assert negatable("The songs are really great!", 1, LEX).group(3) == "great"
@@ -171,7 +175,7 @@ def test_negatable_takes_only_clean_one_word_cases():
 
 
 def test_negate_inserts_not_or_contracts():
-    from sentiment.data import negatable, negate
+    from sentiment.negation import negatable, negate
 
     s = "The plot was really dull."
     m = negatable(s, 0, LEX)
@@ -184,7 +188,7 @@ def test_negate_inserts_not_or_contracts():
 
 
 def test_negation_pairs_flip_the_label_of_the_negated_sentence_and_are_seeded():
-    from sentiment.data import NEGATION, negation_pairs
+    from sentiment.negation import NEGATION, negation_pairs
 
     reviews = pd.DataFrame(
         {
@@ -217,7 +221,7 @@ def test_negation_pairs_flip_the_label_of_the_negated_sentence_and_are_seeded():
 
 
 def test_negation_pairs_use_the_vader_lexicon_by_default():
-    from sentiment.data import negation_pairs
+    from sentiment.negation import negation_pairs
 
     reviews = pd.DataFrame(
         {"uid": ["a", "b"], "label": [0, 1], "text": ["The movie was awful.", "The cast was wonderful."]}

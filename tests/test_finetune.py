@@ -5,12 +5,11 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import fake_split
+from conftest import fake_split, repo_params
 from transformers import AutoTokenizer, TrainerCallback
 
-from sentiment.config import Params
-from sentiment.data import clean
-from sentiment.finetune import fingerprint, finish_checkpoints, predict_proba, save_model, train
+from sentiment.dataset import clean
+from sentiment.finetune import FinetuneParams, fingerprint, finish_checkpoints, predict_proba, save_model, train
 from sentiment.inference import ModelLoadError, encode, load_pretrained, truncate
 
 
@@ -19,6 +18,7 @@ def data(n, seed):
 
 
 def params(model_dir, **kw):
+    """The repo's fine-tune params, made for a tiny model and a few hundred reviews."""
     base = dict(
         model_name=str(model_dir),
         learning_rate=3e-3,
@@ -30,7 +30,7 @@ def params(model_dir, **kw):
         warmup_steps=0,
         precision="fp32",
     )
-    return Params(**{**base, **kw})
+    return repo_params(FinetuneParams, **{**base, **kw})
 
 
 def test_head_tail_truncation_on_token_ids():
@@ -52,6 +52,7 @@ def test_encode_adds_special_tokens_within_max_length(tiny_bert):
 
 
 @pytest.mark.parametrize("fixture, epochs", [("tiny_bert", 3.0), ("tiny_distilbert", 6.0)])
+@pytest.mark.slow
 def test_few_steps_beat_chance_and_predictions_stay_aligned(fixture, epochs, request, tmp_path):
     model_dir = request.getfixturevalue(fixture)
     p = params(model_dir, seed=1, num_train_epochs=epochs)
@@ -95,6 +96,7 @@ class Interrupt(TrainerCallback):
         raise KeyboardInterrupt
 
 
+@pytest.mark.slow
 def test_interrupted_run_resumes_from_checkpoint(tiny_bert, tmp_path):
     p = params(tiny_bert, evals_per_epoch=2)
     tr, va = data(128, 0), data(32, 1)

@@ -96,6 +96,7 @@ def test_hf_evaluate_module_is_the_same_implementation(preds):
     assert ci == {k: pytest.approx(v) for k, v in bootstrap_ci(y, pred, prob, 50, 3).items()}
 
 
+@pytest.mark.e2e
 def test_src_does_not_shadow_the_evaluate_package():
     import subprocess
     import sys

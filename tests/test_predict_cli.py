@@ -8,7 +8,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 
 import joblib
 import numpy as np
@@ -65,6 +64,7 @@ def expected(model, texts, **kw):
     return [(l, round(p, 6)) for l, p in Predictor(model, **kw).predict(texts)]
 
 
+@pytest.mark.e2e
 def test_single_review_argument_text_format(tiny, tmp_path):
     out = ok(cli("--model", tiny, *OPTS, "A wonderful film", cwd=tmp_path)).splitlines()
     assert len(out) == 1
@@ -74,7 +74,8 @@ def test_single_review_argument_text_format(tiny, tmp_path):
     assert float(prob) == pytest.approx(want_prob, abs=1e-4)
 
 
-def test_txt_file_jsonl_streamed_in_chunks_with_progress_bar(tiny, tmp_path, monkeypatch):
+def jsonl_in_chunks(tiny, tmp_path, monkeypatch):
+    """predict.main in this process on a .txt file, 2 reviews per chunk: (input file, output file)."""
     import predict
 
     monkeypatch.setattr(predict, "CHUNK", 2)  # 3 reviews -> 2 chunks: indices continue across chunks
@@ -85,13 +86,24 @@ def test_txt_file_jsonl_streamed_in_chunks_with_progress_bar(tiny, tmp_path, mon
         predict.main(["--model", str(tiny), *OPTS, "--file", str(f), "--format", "jsonl", "-o", str(out), "--progress"])
         == 0
     )
+    return f, out
+
+
+def test_txt_file_jsonl_streamed_in_chunks(tiny, tmp_path, monkeypatch):
+    _, out = jsonl_in_chunks(tiny, tmp_path, monkeypatch)
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [row["index"] for row in rows] == [0, 1, 2]
     assert [(row["label"], row["prob_positive"]) for row in rows] == expected(tiny, REVIEWS, **FIXED)
+
+
+@pytest.mark.e2e
+def test_cli_txt_file_jsonl_to_stdout_with_progress_bar(tiny, tmp_path, monkeypatch):
+    f, out = jsonl_in_chunks(tiny, tmp_path, monkeypatch)
     r = cli("--model", tiny, *OPTS, "--file", f, "--format", "jsonl", "--progress")
     assert ok(r).splitlines() == out.read_text().splitlines() and "review" in r.stderr  # tqdm bar on stderr
 
 
+@pytest.mark.e2e
 def test_csv_file_csv_format_to_output_file(tiny, tmp_path):
     f = tmp_path / "reviews.csv"
     pd.DataFrame({"id": range(3), "text": REVIEWS}).to_csv(f, index=False)
@@ -103,6 +115,7 @@ def test_csv_file_csv_format_to_output_file(tiny, tmp_path):
     assert [float(r["prob_positive"]) for r in rows] == pytest.approx([w[1] for w in want], abs=1e-6)
 
 
+@pytest.mark.e2e
 def test_stdin(tiny):
     lines = ok(cli("--model", tiny, *OPTS, "-", stdin="\n".join(REVIEWS))).splitlines()
     want = expected(tiny, REVIEWS, **FIXED)
@@ -111,6 +124,7 @@ def test_stdin(tiny):
     assert [line.split("\t")[2] for line in lines] == [" ".join(t.split()) for t in REVIEWS]
 
 
+@pytest.mark.e2e
 def test_baseline_joblib_parquet_and_stdin(baseline, tmp_path):
     f = tmp_path / "r.parquet"
     pd.DataFrame({"review": ["wonderful brilliant superb loved it", "awful boring terrible, the worst"]}).to_parquet(f)
@@ -168,6 +182,7 @@ def _files(tmp_path):
     ],
 )
 @pytest.mark.parametrize("model", ["baseline", "tiny"])
+@pytest.mark.e2e
 def test_bad_input_exits_2_with_one_clear_line_before_inference(args, stdin, message, model, request, tmp_path):
     if model == "tiny" and "{model}" not in args:
         pytest.skip("no model involved")
@@ -180,6 +195,7 @@ def test_bad_input_exits_2_with_one_clear_line_before_inference(args, stdin, mes
     assert "predict (" not in r.stderr  # the progress bar never started: no inference ran
 
 
+@pytest.mark.e2e
 def test_usage_errors_and_help():
     r = cli()
     assert r.returncode == 2 and "required" in r.stderr
@@ -216,10 +232,11 @@ def test_predictor_rejects_bad_texts_naming_their_index(texts, message, indices,
 
 
 def test_scorers_share_the_empty_text_policy():
-    from sentiment.config import PretrainedEvalParams
-    from sentiment.scorers import load_scorer
+    from conftest import repo_params
 
-    score = load_scorer("vader", PretrainedEvalParams())
+    from sentiment.scorers import ScorerParams, load_scorer
+
+    score = load_scorer("vader", repo_params(ScorerParams, "pretrained_eval"))
     assert score([]).shape == (0,)
     with pytest.raises(ValueError, match=r"text at index 1 is empty"):
         score(["fine", "  "])
@@ -269,9 +286,10 @@ def _long_reviews() -> list[str]:
 
 
 @pytest.mark.parametrize("truncation", ["head", "head_tail"])
-def test_character_budget_keeps_the_tokens_the_model_sees(truncation, tiny):
+def test_character_budget_keeps_the_tokens_the_model_sees(truncation, tiny, monkeypatch):
     from transformers import AutoTokenizer
 
+    from sentiment import inference
     from sentiment.data import clean_text
     from sentiment.inference import encode
 
@@ -283,9 +301,11 @@ def test_character_budget_keeps_the_tokens_the_model_sees(truncation, tiny):
         assert encode(tok, cut_texts, max_length, truncation) == encode(tok, texts, max_length, truncation)
     huge = "word " * 2_000_000  # 10 MB on one line: bounded work
     assert len(cut(huge, 128, truncation)) <= 2 * CHARS_PER_TOKEN * 128 + 1
-    t = time.perf_counter()
+    # the Predictor tokenizes the cut text, never the 10 MB
+    tokenized = []
+    monkeypatch.setattr(inference, "encode", lambda tok, t, *a, **kw: tokenized.extend(t) or encode(tok, t, *a, **kw))
     Predictor(tiny, **FIXED).predict([huge])
-    assert time.perf_counter() - t < 5
+    assert len(tokenized) == 1 and len(tokenized[0]) <= 2 * CHARS_PER_TOKEN * FIXED["max_length"] + 1
 
 
 def _ensemble(tmp_path, tiny, baseline, members=None):
@@ -316,13 +336,20 @@ def test_ensemble_combines_members_on_the_logit_scale(tiny, baseline, tmp_path, 
     got = ens.predict(texts)
     assert [g.prob_positive for g in got] == pytest.approx(want.tolist(), abs=1e-6)
     assert [g.label for g in got] == ["positive" if w >= 0.5 else "negative" for w in want]
+
+
+@pytest.mark.e2e
+def test_cli_answers_like_the_ensemble_predictor(tiny, baseline, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # member paths are relative to the working directory
+    texts = ["wonderful brilliant superb loved it", "awful boring terrible, the worst", "ok"]
+    want = Predictor(_ensemble(tmp_path, tiny, baseline), precision="fp32", threads=1).predict_proba(texts)
     rows = [
         json.loads(line)
         for line in ok(
             cli("-m", "ensemble", "--format", "jsonl", "-", stdin="\n".join(texts), cwd=tmp_path)
         ).splitlines()
     ]
-    assert [r["prob_positive"] for r in rows] == pytest.approx(want.tolist(), abs=1e-4)
+    assert [r["prob_positive"] for r in rows] == pytest.approx(want, abs=1e-4)
 
 
 def test_length_aware_ensemble_matches_the_stacker(baseline, tmp_path, monkeypatch):

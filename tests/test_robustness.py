@@ -8,7 +8,8 @@ import pytest
 
 from sentiment import DataError
 from sentiment.behaviour import build_suite, failures, run_suite
-from sentiment.robustness import domain_metrics, domain_table, load_sentences, split_halves
+from sentiment.robustness import domain_metrics, domain_table
+from sentiment.sentences import load_sentences, split_halves
 
 POS_WORDS = {
     "good",

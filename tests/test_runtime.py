@@ -51,6 +51,7 @@ def test_runtime_info_records_what_results_depend_on():
     assert info["device"] == "cpu" and info["precision"] == "fp32" and info["cpu_isa"] == cpu_isa()
 
 
+@pytest.mark.e2e
 def test_avx2_emulation_is_recorded_as_avx2():
     """ATEN_CPU_CAPABILITY=avx2 (the AVX2-class emulation) must not claim native bf16."""
     env = {**os.environ, "ATEN_CPU_CAPABILITY": "avx2"}

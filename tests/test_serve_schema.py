@@ -24,6 +24,8 @@ from test_serve import free_port, wait_up
 from sentiment.data import clean_text
 from serve import ErrorResponse, PredictResponse
 
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]  # a live server, fuzzed
+
 FUZZ = settings(
     max_examples=250,
     deadline=None,

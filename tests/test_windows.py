@@ -7,11 +7,12 @@ import shutil
 import numpy as np
 import pytest
 import torch
+from conftest import repo_params
 from test_finetune import data, params
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-from sentiment.config import ConfigError, Params, validate
-from sentiment.finetune import predict_proba, train
+from sentiment import ConfigError
+from sentiment.finetune import FinetuneParams, predict_proba, train
 from sentiment.inference import (
     batched_forward,
     encode,
@@ -83,6 +84,7 @@ def test_windows_logits_are_the_mean_of_each_windows_logits(fixture, request):
     assert not np.allclose(head[0], got[0])  # a long one: the views differ
 
 
+@pytest.mark.slow
 def test_tiny_mpnet_trains_on_random_windows_and_serves_its_windows(tiny_mpnet, tmp_path):
     """The whole path on an MPNet: random-window training, windows at predict time, Predictor
     reading the same settings from inference.json and answering the same probabilities."""
@@ -116,6 +118,6 @@ def test_tiny_mpnet_trains_on_random_windows_and_serves_its_windows(tiny_mpnet, 
 )
 def test_window_params_are_validated(update, key):
     with pytest.raises(ConfigError, match=key):
-        validate(Params, update)
-    assert Params(window_stride=126, max_length=128).window_stride == 126
-    assert Params(max_length=512).window_stride is None  # back to back at any max_length
+        repo_params(FinetuneParams, **update)
+    assert repo_params(FinetuneParams, window_stride=126, max_length=128).window_stride == 126
+    assert repo_params(FinetuneParams, max_length=512, window_stride=None).window_stride is None  # back to back

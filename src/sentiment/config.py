@@ -70,7 +70,8 @@ def _format(err: ValidationError, path: Path, prefix: str) -> str:
     lines = [f"{path}: invalid params"]
     for e in err.errors():
         key = ".".join([prefix] * bool(prefix) + [str(p) for p in e["loc"]]) or "<top level>"
-        lines.append(f"  {key}: {e['msg']} (got {e.get('input')!r})")
+        got = e.get("input")  # a check across keys gets the whole section: its message names the key
+        lines.append(f"  {key}: {e['msg']}" + ("" if isinstance(got, dict) else f" (got {got!r})"))
     return "\n".join(lines)
 
 
