@@ -90,7 +90,7 @@ def main() -> None:
             blocks["docs/results.md"][name] = lambda src=src: from_markdown(src)
     if Path("docs/long_profile/run.json").is_file():
         blocks["docs/results.md"]["long_profile"] = long_profile
-    if Path("logs").is_dir():
+    if any(Path("logs").glob("*.json")):  # DVC outputs: absent on a fresh clone until `dvc pull` or `dvc repro`
         blocks["docs/cost.md"]["cost"] = lambda: cost_table.render(Path("logs"))
     stale = []
     for page, fills in blocks.items():
