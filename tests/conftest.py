@@ -1,12 +1,15 @@
 """Shared fixtures: tiny generated IMDB-like data; everything offline."""
 
+import importlib
 import os
 import random
+import shlex
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 # Never wait on the unreachable hub (it retries for ~50 s before failing).
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -25,6 +28,18 @@ def _merged(base: dict, overrides: dict) -> dict:
     for k, v in overrides.items():
         out[k] = _merged(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
     return out
+
+
+STAGES = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+
+
+def stage_reads(name: str) -> dict:
+    """{section: schema} that dvc.yaml's stage `name` reads: its script's READS (src/ensemble.py: reads(section))."""
+    argv = shlex.split(STAGES[name]["cmd"])
+    module = importlib.import_module(Path(argv[1]).stem)  # tests have src/ on sys.path
+    if hasattr(module, "reads"):
+        return module.reads(argv[argv.index("--section") + 1] if "--section" in argv else "ensemble")
+    return module.READS
 
 
 def repo_params(schema, section: str = TOP, **overrides):

@@ -2,16 +2,14 @@
 (params.yaml is the one place values live), strict types, and a bad key named in the error."""
 
 import copy
-import importlib
 import re
-import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, repo_params
+from conftest import ROOT, STAGES, repo_params, stage_reads
 from pydantic import BaseModel
 
 from sentiment import ConfigError
@@ -25,16 +23,6 @@ from sentiment.search import BaselineParams
 from sentiment.stacker import ENSEMBLES, servable_path
 
 PARAMS = ROOT / "params.yaml"
-STAGES = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
-
-
-def stage_reads(name: str) -> dict:
-    """{section: schema} that dvc.yaml's stage `name` reads: its script's READS (src/ensemble.py: reads(section))."""
-    argv = shlex.split(STAGES[name]["cmd"])
-    module = importlib.import_module(Path(argv[1]).stem)  # tests have src/ on sys.path
-    if hasattr(module, "reads"):
-        return module.reads(argv[argv.index("--section") + 1] if "--section" in argv else "ensemble")
-    return module.READS
 
 
 def owners() -> dict[str, type[BaseModel]]:

@@ -2,18 +2,16 @@
 (exactly the keys the stage's schema reads)."""
 
 import ast
-import importlib
 import shlex
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, STAGES, stage_reads
 
 from sentiment.config import dvc_params, read_yaml
 
 SRC = ROOT / "src"
-STAGES = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
 
 
 def local_imports(path: Path) -> set[Path]:
@@ -79,15 +77,6 @@ def test_the_check_sees_lazy_and_relative_imports():
         "src/sentiment/__init__.py",
     } <= needed
     assert "src/sentiment/dataset.py" not in needed  # prepare's loading is not a fine-tune dependency
-
-
-def stage_reads(name: str) -> dict:
-    """The {section: schema} a stage's script declares it reads (READS, or reads(section))."""
-    argv = shlex.split(STAGES[name]["cmd"])
-    module = importlib.import_module(Path(argv[1]).stem)
-    if hasattr(module, "reads"):  # src/ensemble.py --section NAME
-        return module.reads(argv[argv.index("--section") + 1] if "--section" in argv else "ensemble")
-    return module.READS
 
 
 @pytest.mark.parametrize("name", list(STAGES))
