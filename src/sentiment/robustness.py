@@ -29,6 +29,11 @@ class RobustnessParams(SentenceSplitParams):
     n_bootstrap: int = Field(ge=0, description="bootstrap resamples for 95% CIs (0: none)")
 
 
+def served(models, default: str = "ensemble") -> str:
+    """The model the report speaks for: the one served by default, or the first listed if it is not scored."""
+    return default if default in models else next(iter(models))
+
+
 def domain_metrics(df: pd.DataFrame, probs: dict[str, np.ndarray], n_boot: int, seed: int) -> dict:
     """{model: {half: {source: metrics + 95% CIs}}}."""
     return {
@@ -107,7 +112,7 @@ def report_markdown(
         behaviour_table(behaviour),
         "",
     ]
-    name = default if default in probs else next(iter(probs))
+    name = served(probs, default)
     rep = sentences.assign(prob=probs[name])[sentences.half == "report"]
     wrong = rep[(rep.prob >= THRESHOLD) != (rep.label == 1)]
     wrong = wrong.assign(conf=(wrong.prob - THRESHOLD).abs()).sort_values("conf", ascending=False, kind="stable")
@@ -139,7 +144,7 @@ def robustness_metrics(domains: dict, behaviour: dict, default: str = "ensemble"
     not scored): its accuracy on the worst source of the sentence set's report half, and its
     failure rate over every negation case ("not bad" is not negative). Every model's per-source
     figures with CIs and every behavioural test are in reports/robustness/."""
-    name = default if default in domains else next(iter(domains))
+    name = served(domains, default)
     cases = [(r["failure_rate"], r["n"]) for r in behaviour[name].values() if r["capability"] == "negation"]
     return {
         "worst_domain": min(r["accuracy"] for r in domains[name][half].values()),
