@@ -23,7 +23,7 @@ import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 from transformers import DataCollatorWithPadding, HfArgumentParser, Trainer, TrainingArguments, default_data_collator  # noqa: E402
 
-from sentiment.config import read_yaml, validate  # noqa: E402
+from sentiment.config import TOP, read_yaml, section_values, validate  # noqa: E402
 from sentiment.data import clean_text  # noqa: E402
 from sentiment.finetune import (  # noqa: E402
     FinetuneParams,
@@ -76,8 +76,7 @@ def project_params(**overrides) -> FinetuneParams:
     """The fine-tune params of the repo's params.yaml (its top-level keys) with `overrides`,
     validated as the stage validates them."""
     path = ROOT / "params.yaml"
-    top = {k: v for k, v in read_yaml(path).items() if not isinstance(v, dict)}
-    return validate(FinetuneParams, {**top, **overrides}, path)
+    return validate(FinetuneParams, {**section_values(read_yaml(path), TOP), **overrides}, path)
 
 
 def project_run(a: Args, df: pd.DataFrame, out: Path) -> float:

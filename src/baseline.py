@@ -28,7 +28,14 @@ def main() -> None:
 
     from sentiment.baseline import build
     from sentiment.crops import sentence_crops, with_crops
-    from sentiment.io import atomic_path, make_predictions, write_json, write_predictions, write_stage_log
+    from sentiment.io import (
+        atomic_path,
+        copy_dataset_info,
+        make_predictions,
+        write_json,
+        write_predictions,
+        write_stage_log,
+    )
     from sentiment.search import (
         fit_predict,
         point_label,
@@ -95,6 +102,7 @@ def main() -> None:
         with atomic_path(f"{MODELS_DIR}/{name}.joblib") as tmp:
             joblib.dump(model, tmp)
         write_predictions(frames, f"{PRED_DIR}/{name}.parquet")
+    copy_dataset_info(DATA, MODELS_DIR)  # what the models' labels are called, for predict/serve
     write_json(selection, "reports/selection/baseline.json")
     write_stage_log("baseline", seconds)
 

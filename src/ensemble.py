@@ -57,6 +57,7 @@ def main() -> None:
     )
     from sentiment.io import (
         atomic_path,
+        copy_dataset_info,
         make_predictions,
         read_predictions,
         write_json,
@@ -155,6 +156,7 @@ def main() -> None:
     with atomic_path(model_dir) as tmp:
         tmp.mkdir()
         write_json(spec, tmp / "ensemble.json")
+        copy_dataset_info(DATA, tmp)  # predict/serve name an ensemble's answers from its own folder
     write_json({**stacker, "candidates": candidates_by_features(candidates)}, f"reports/selection/{name}.json")
     write_stage_log(name, seconds)
 

@@ -11,7 +11,7 @@ import logging
 import shutil
 from pathlib import Path
 
-from sentiment import LABELS, THRESHOLD, run_stage, timed
+from sentiment import THRESHOLD, run_stage, timed
 from sentiment.config import TOP, load
 from sentiment.finetune import FinetuneParams
 
@@ -33,23 +33,32 @@ def main() -> None:
     from sentiment.crops import with_crops
     from sentiment.finetune import fingerprint, finish_checkpoints, is_main_process, predict_proba, save_model, train
     from sentiment.inference import hub_id
-    from sentiment.io import atomic_path, make_predictions, write_json, write_predictions, write_stage_log
+    from sentiment.io import (
+        atomic_path,
+        copy_dataset_info,
+        make_predictions,
+        read_dataset_info,
+        write_json,
+        write_predictions,
+        write_stage_log,
+    )
     from sentiment.negation import negation_pairs
     from sentiment.sampling import stratified_subsample
 
     hp = p.model_dump()
-    reviews = stratified_subsample(pd.read_parquet(f"{DATA}/train.parquet"), p.train_size, p.seed)
+    labels = read_dataset_info(DATA)["labels"]  # the data's names of label ids 0 and 1: the model's too
+    reviews = stratified_subsample(pd.read_parquet(f"{DATA}/train.parquet"), p.train_size, p.seed, "train_size texts")
     train_df = with_crops(reviews, p.augment_crops, p.crop_max_sentences, p.seed)  # short-text robustness
     pairs = negation_pairs(reviews, p.augment_negations, p.seed)  # "not bad" is not negative
     train_df = pd.concat([train_df[["uid", "label", "text"]], pairs], ignore_index=True)
     n_crops = len(train_df) - len(reviews) - len(pairs)
     val = pd.read_parquet(f"{DATA}/val.parquet")
-    val_during = stratified_subsample(val, p.eval_size, p.seed)
+    val_during = stratified_subsample(val, p.eval_size, p.seed, "eval_size texts")
     fp = fingerprint(hp, f"{DATA}/train.parquet", f"{DATA}/val.parquet")
 
     seconds = {}
     with timed("fine-tuning", log, seconds, "train"):
-        trainer, tokenizer, _, rt = train(p, train_df, val_during, CKPT_DIR, CKPT_DIR / "dvclive", fp)
+        trainer, tokenizer, _, rt = train(p, train_df, val_during, CKPT_DIR, CKPT_DIR / "dvclive", fp, labels=labels)
     if not is_main_process():
         return
     model = trainer.model
@@ -67,6 +76,7 @@ def main() -> None:
                 p.window_stride,
                 p.per_device_eval_batch_size,
                 rt["precision"],
+                labels=labels,
             )
         frames.append(make_predictions(split, df.uid, df.label, prob))
     log.info("val accuracy %.4f", (frames[0].pred == frames[0].label).mean())  # test: the evaluate stage's
@@ -80,7 +90,7 @@ def main() -> None:
                 "truncation": p.predict_truncation,
                 **({"window_stride": p.window_stride} if p.window_stride else {}),
                 **rt,
-                "labels": list(LABELS),
+                "labels": labels,
                 "threshold": THRESHOLD,
                 "cleaning": "sentiment.data.clean_text",
                 "base_model": hub_id(p.model_name),
@@ -91,6 +101,7 @@ def main() -> None:
             },
             tmp / "inference.json",
         )
+        copy_dataset_info(DATA, tmp)
     write_predictions(frames, PRED, meta={"runtime": rt})
     with atomic_path(LIVE_DIR) as tmp:  # the curves of this run (a resumed run's included)
         shutil.copytree(CKPT_DIR / "dvclive", tmp)

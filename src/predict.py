@@ -42,7 +42,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         description=__doc__.split("\n\n")[0],
         epilog="Examples:\n"
         + "\n".join(__doc__.split("\n\n")[1].splitlines())
-        + "\n\nOutput: label (negative/positive) and P(positive) per review, in input order; `index` is the "
+        + "\n\nOutput: label (one of the model's two names, from its folder's dataset.json; IMDB: "
+        "negative/positive) and P(positive) per review, in input order; `index` is the "
         "0-based line/row number. Every line/row must hold a review: an empty one (whitespace/HTML only), "
         "a non-text value or bytes that are not UTF-8 stop the run before inference, naming the index.",
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -1,4 +1,5 @@
-"""Stage prepare: raw IMDB splits -> cleaned train/val/test parquet + data counts and statistics."""
+"""Stage prepare: labelled texts (IMDB by default, your files, or a hub dataset) -> cleaned
+train/val/test parquet, the dataset's name and label names, and the data report."""
 
 import logging
 
@@ -14,19 +15,22 @@ log = logging.getLogger("prepare")
 
 def main() -> None:
     p = load(READS)["prepare"]
-    from sentiment.dataset import data_metrics, load_hub, load_local, prepare
+    from sentiment.dataset import data_metrics, prepare, read_source
     from sentiment.io import write_json, write_parquet, write_stage_log
 
     seconds = {}
-    with timed(f"loading IMDB ({p.source})", log, seconds, "load"):
-        raw = load_local(p.data_dir) if p.source == "local" else load_hub(p.hub_dataset, p.hub_revision)
+    with timed(
+        f"loading the data ({p.source}: {p.data_dir if p.source != 'hub' else p.hub_dataset})", log, seconds, "load"
+    ):
+        raw, inputs = read_source(p)
     with timed("cleaning and splitting", log, seconds, "clean_split"):
-        splits, stats = prepare(raw, p)
+        splits, report = prepare(raw, p)
     for name, df in splits.items():
         write_parquet(df, f"{OUT_DIR}/{name}.parquet")
         log.info("%s: %d rows (%d neg / %d pos)", name, len(df), (df.label == 0).sum(), (df.label == 1).sum())
-    write_json(stats, "reports/data.json")  # per split: rows, classes, words
-    write_json(data_metrics(stats), "metrics/data.json")  # the counts a reviewer compares
+    write_json(report["dataset"], f"{OUT_DIR}/dataset.json")  # what the models, card, CLI and API call things
+    write_json({**report, "inputs": inputs}, "reports/data.json")  # sha256 of each input, dropped rows, statistics
+    write_json(data_metrics(report), "metrics/data.json")  # the counts a reviewer compares
     write_stage_log("prepare", seconds)
 
 

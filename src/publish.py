@@ -25,12 +25,13 @@ def main() -> None:
     params = load(READS)
     p = params["publish"]
     from sentiment.card import model_card, push_to_hub
-    from sentiment.io import write_text
+    from sentiment.io import read_dataset_info, write_text
 
     info = json.loads(open(f"{MODEL_DIR}/inference.json").read())
     metrics = json.loads(open("reports/models/finetuned.json").read())
     ci = json.loads(open("reports/comparison.json").read())["models"]["finetuned"]["test"]["ci95"]
-    card = model_card(info["base_model"], params[TOP].model_dump(), metrics, ci, info["n_train"])
+    dataset = read_dataset_info(MODEL_DIR)  # what the model was trained on, copied there by finetune
+    card = model_card(info["base_model"], params[TOP].model_dump(), metrics, ci, info["n_train"], dataset=dataset)
     write_text(str(card), CARD)
     log.info("model card: %s", CARD)
     if p.push_to_hub:

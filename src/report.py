@@ -22,7 +22,7 @@ def main() -> None:
     p = load(READS)["evaluate"]
     import pandas as pd
 
-    from sentiment.io import read_predictions, write_json, write_stage_log, write_text
+    from sentiment.io import read_dataset_info, read_predictions, write_json, write_stage_log, write_text
     from sentiment.report import (
         accuracy_metrics,
         align,
@@ -38,6 +38,7 @@ def main() -> None:
     )
 
     splits = {s: pd.read_parquet(f"data/prepared/{s}.parquet") for s in ("val", "test")}
+    labels = read_dataset_info("data/prepared")["labels"]  # names of label ids 0 and 1 in plots and tables
     preds = read_predictions("predictions")
     log.info("models: %s", ", ".join(preds))
     seconds, tables, aligned = {}, {}, {}
@@ -50,7 +51,7 @@ def main() -> None:
     test = aligned["test"]
     for name in preds:
         write_json(model_metrics(tables, name, preds[name].attrs["meta"]), f"reports/models/{name}.json")
-        write_json(confusion_rows(test[name]), f"plots/confusion/{name}.json")
+        write_json(confusion_rows(test[name], labels), f"plots/confusion/{name}.json")
     write_json(comparison_json(tables, best, pvalues), "reports/comparison.json")
     write_json(accuracy_metrics(tables), "metrics/accuracy.json")
     for kind, rows in curve_rows(test).items():
@@ -58,7 +59,7 @@ def main() -> None:
     stackers = {n: df.attrs["meta"] for n, df in preds.items() if "stacker" in df.attrs["meta"]}
     summary = summary_markdown(tables, best, pvalues, p.n_bootstrap, stackers)
     write_text("# Model comparison\n\n" + summary, "reports/summary.md")
-    write_text(error_analysis(best, test[best], splits["test"], N_ERRORS), "reports/errors.md")
+    write_text(error_analysis(best, test[best], splits["test"], N_ERRORS, labels), "reports/errors.md")
     write_stage_log("evaluate", seconds)
     print(summary)
 

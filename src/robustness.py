@@ -30,7 +30,7 @@ def main() -> None:
     import numpy as np
 
     from sentiment.behaviour import build_suite, run_suite
-    from sentiment.io import write_json, write_stage_log, write_text
+    from sentiment.io import read_dataset_info, write_json, write_stage_log, write_text
     from sentiment.robustness import domain_metrics, plot_rows, report_markdown, robustness_metrics
     from sentiment.sentences import load_sentences, model_scorer, split_halves
 
@@ -43,15 +43,19 @@ def main() -> None:
             probs[name] = np.asarray(score(sentences.text.tolist()), dtype="float64")
             behaviour[name] = run_suite(suite, score, p.dir_tolerance, N_WORST)
     domains = domain_metrics(sentences, probs, p.n_bootstrap, p.seed)
-    accuracy = json.load(open("metrics/accuracy.json"))  # evaluate's: IMDB test beside the domains
-    imdb_test = {n: accuracy[n]["test"] for n in p.models}
+    accuracy = json.load(open("metrics/accuracy.json"))  # evaluate's: the prepared test split beside the domains
+    test_acc = {n: accuracy[n]["test"] for n in p.models}
+    dataset = read_dataset_info("data/prepared")["name"]  # what the tables call that test split
     write_json(domains, "reports/robustness/domains.json")
     write_json(
         {n: {t: r["failure_rate"] for t, r in b.items()} for n, b in behaviour.items()},
         "reports/robustness/behaviour.json",
     )
-    write_json(plot_rows(domains, imdb_test), "plots/robustness/domains.json")
-    write_text(report_markdown(domains, imdb_test, behaviour, sentences, probs, N_WORST), "reports/robustness.md")
+    write_json(plot_rows(domains, test_acc, dataset=dataset), "plots/robustness/domains.json")
+    write_text(
+        report_markdown(domains, test_acc, behaviour, sentences, probs, N_WORST, dataset=dataset),
+        "reports/robustness.md",
+    )
     write_json(robustness_metrics(domains, behaviour), "metrics/robustness.json")
     write_stage_log("robustness", seconds)
 

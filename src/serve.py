@@ -5,8 +5,8 @@
        -d '{"texts": ["A wonderful film", "Two hours I will never get back."]}'
 
 POST /predict {"texts": [...]} -> {"predictions": [{"label", "prob_positive"}, ...], "model"};
-GET /health; interactive docs at /docs, the contract at /openapi.json (limits and every
-error status included). The model is loaded once, before the server accepts connections.
+GET /health (the model, its dataset and its two label names); interactive docs at /docs, the
+contract at /openapi.json (limits and every error status included). The model is loaded once, before the server accepts connections.
 Inference runs on one worker thread that owns the model; requests that arrive while it is
 busy go into its next predict call together (micro-batching; measured with
 scripts/load_test.py: 1.5-2.6x the single-review throughput of a plain lock at 8 clients,
@@ -40,7 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr, StringConstraints,
 from pydantic_settings import BaseSettings, SettingsConfigDict  # noqa: E402
 from starlette.exceptions import HTTPException  # noqa: E402
 
-from sentiment import LABELS, THRESHOLD, ConfigError, setup_logging  # noqa: E402
+from sentiment import THRESHOLD, ConfigError, setup_logging  # noqa: E402
 from sentiment.predictor import DEFAULT_MODEL, PRECISIONS, TRUNCATIONS, InputError, check_texts  # noqa: E402 (no torch)
 
 log = logging.getLogger("serve")
@@ -80,8 +80,12 @@ class Settings(BaseSettings):
 
 
 class Prediction(BaseModel):
-    label: Literal[LABELS]
-    prob_positive: float = Field(..., ge=0, le=1, description=f"P(positive); label is positive when >= {THRESHOLD}")
+    label: str = Field(
+        ..., description="one of the model's two label names (the API description and GET /health name them)"
+    )
+    prob_positive: float = Field(
+        ..., ge=0, le=1, description=f"P(positive); label is the second (positive) name when >= {THRESHOLD}"
+    )
 
 
 class PredictResponse(BaseModel):
@@ -278,10 +282,11 @@ def create_app(settings: Settings | None = None, predictor=None) -> FastAPI:
         return b if b is not None and b.thread.is_alive() else None
 
     app = FastAPI(
-        title="IMDB sentiment",
+        title=f"{predictor.dataset} sentiment",
         version="1",
         lifespan=lifespan,
-        description="Binary sentiment (negative/positive) of English movie reviews. "
+        description=f"Binary sentiment of texts like the model's training data ({predictor.dataset}): label "
+        f"`{predictor.labels[1]}` when P(positive) >= {THRESHOLD}, else `{predictor.labels[0]}`. "
         f"Model: `{predictor.name}` ({predictor.kind}). Limits: {settings.max_batch} texts "
         f"per request, {settings.max_chars} characters per text, bodies up to "
         f"{settings.max_body_bytes} bytes; every error answers `ErrorResponse`.",

@@ -19,7 +19,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from sentiment.config import TOP, read_yaml, validate  # noqa: E402 (after the path above)
+from sentiment.config import TOP, read_yaml, section_values, validate  # noqa: E402 (after the path above)
 
 
 def _merged(base: dict, overrides: dict) -> dict:
@@ -48,8 +48,7 @@ def repo_params(schema, section: str = TOP, **overrides):
     section), validated like a stage validates it, so a bad override fails with ConfigError."""
     path = ROOT / "params.yaml"
     data = read_yaml(path)
-    values = {k: v for k, v in data.items() if not isinstance(v, dict)} if section == TOP else data[section]
-    return validate(schema, _merged(values, overrides), path, section)
+    return validate(schema, _merged(section_values(data, section), overrides), path, section)
 
 
 def write_repo_params(folder: Path, **overrides) -> Path:
@@ -73,6 +72,26 @@ def fake_review(label: int, rng: random.Random) -> str:
     for _ in range(3):
         words.insert(rng.randrange(len(words)), rng.choice(cue))
     return " ".join(words).capitalize() + ".<br /><br />Rated &amp; reviewed."
+
+
+def labelled_texts(n: int, seed: int, labels=("neg", "pos"), text: str = "review", label: str = "sentiment"):
+    """n fake reviews as a user's file has them: alternating classes, labelled labels[0] / labels[1]."""
+    rng = random.Random(seed)
+    y = [i % 2 for i in range(n)]
+    return pd.DataFrame(
+        {text: [f"{fake_review(c, rng)} #{seed}-{i}" for i, c in enumerate(y)], label: [labels[c] for c in y]}
+    )
+
+
+def write_table(df: pd.DataFrame, path: Path) -> None:
+    """df as a .csv, .tsv, .jsonl or .parquet file (by the suffix), as prepare.source: files reads them."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".jsonl":
+        df.to_json(path, orient="records", lines=True)
+    elif path.suffix == ".parquet":
+        df.to_parquet(path, index=False)
+    else:
+        df.to_csv(path, index=False, sep="\t" if path.suffix == ".tsv" else ",")
 
 
 def fake_split(n: int, seed: int) -> pd.DataFrame:

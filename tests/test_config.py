@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from sentiment import ConfigError
 from sentiment.card import PublishParams
-from sentiment.config import TOP, dvc_params, load, load_section, read_yaml
+from sentiment.config import TOP, dvc_params, load, load_section, read_yaml, section_values
 from sentiment.ensemble import EnsembleParams
 from sentiment.finetune import FinetuneParams
 from sentiment.report import EvaluateParams
@@ -92,8 +92,7 @@ def test_every_section_has_one_owner_and_every_key_is_read():
     data = read_yaml(PARAMS)
     assert set(own) == {k for k, v in data.items() if isinstance(v, dict)} | {TOP}
     for section, schema in own.items():
-        values = {k: v for k, v in data.items() if not isinstance(v, dict)} if section == TOP else data[section]
-        assert set(values) == set(schema.model_fields), section
+        assert set(section_values(data, section)) == set(schema.model_fields), section
 
 
 def fields_of(schema: type[BaseModel]):

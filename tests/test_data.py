@@ -18,13 +18,7 @@ def test_clean_text_strips_html_entities_whitespace():
 def test_prepare_splits_stratified_and_clean(raw_dir):
     splits, stats = prepare(load_local(raw_dir), prep(val_size=0.2))
     assert set(splits) == {"train", "val", "test"}
-    assert (
-        len(splits["train"])
-        + len(splits["val"])
-        + stats.get("train_duplicates_dropped", 0)
-        + stats.get("train_test_overlap_dropped", 0)
-        == 200
-    )
+    assert len(splits["train"]) + len(splits["val"]) + sum(stats["dropped"].get("train", {}).values()) == 200
     assert splits["val"].label.mean() == pytest.approx(0.5, abs=0.05)  # stratified
     assert not set(splits["train"].uid) & set(splits["val"].uid)
     assert not splits["test"].text.str.contains("<br").any()
@@ -49,7 +43,7 @@ def test_dedupe_drops_train_copies_and_leaks():
     train.loc[1, "text"] = train.loc[0, "text"]  # duplicate inside train
     train.loc[15, "text"] = test.loc[7, "text"]  # leaked into test (same label)
     splits, stats = prepare({"train": train, "test": test}, prep(val_size=0.25))
-    assert stats["train_duplicates_dropped"] == 1 and stats["train_test_overlap_dropped"] == 1
+    assert stats["dropped"] == {"train": {"duplicate": 1, "also in test": 1}}
     assert len(splits["train"]) + len(splits["val"]) == 18
 
 
@@ -80,17 +74,25 @@ def test_checksum_mismatch(raw_dir):
 @pytest.mark.parametrize(
     "change, msg",
     [
-        (lambda d: d.drop(columns="text"), "missing column"),
-        (lambda d: d.assign(label=d.label + 1), "labels must be 0/1"),
-        (lambda d: d.astype({"text": object}).assign(text=[None] + d.text.tolist()[1:]), "not text"),
-        (lambda d: d.assign(text=["  <br />  "] + d.text.tolist()[1:]), "empty after cleaning"),
-        (lambda d: d.iloc[:0], "no rows"),
+        (lambda d: d.drop(columns="text"), r"no column 'text'.*the columns are \['id', 'rating', 'label'\]"),
+        (lambda d: d.assign(label=d.label + 1), r"3 label values \[.0., .1., .2.\].*prepare.rating_bands"),
+        (lambda d: d.assign(text=None), "train: no rows left \\(20 no text\\)"),
+        (lambda d: d.assign(text="  <br />  "), "train: no texts left after cleaning"),
+        (lambda d: d.iloc[:0], "train: no rows left"),
     ],
 )
 def test_bad_rows_are_rejected(change, msg):
     train = change(fake_split(20, 0))
     with pytest.raises(DataError, match=msg):
         prepare({"train": train, "test": fake_split(10, 1)}, prep())
+
+
+def test_texts_null_or_empty_after_cleaning_are_dropped_and_counted():
+    train = fake_split(20, 0).astype({"text": object})
+    train.loc[0, "text"], train.loc[1, "text"] = None, "  <br />  "
+    splits, stats = prepare({"train": train, "test": fake_split(10, 1)}, prep(val_size=0.25, dedupe=False))
+    assert stats["dropped"] == {"train": {"no text": 2}}
+    assert len(splits["train"]) + len(splits["val"]) == 18
 
 
 def test_hub_path_with_local_dataset(raw_dir):

@@ -194,3 +194,13 @@ def test_length_features_let_weights_change_with_length(setup):
     assert report["nested_cv_accuracy"] > fit_stacker(Z, y, [1.0], 3, 0)[1]["nested_cv_accuracy"]
     with pytest.raises(ValueError, match="unknown stacker features"):
         stack_features(Z, texts, "bogus")
+
+
+def test_too_few_validation_texts_for_the_folds_is_a_clear_error():
+    y = np.array([0] * 20 + [1] * 6)
+    X = np.random.default_rng(0).normal(size=(26, 2))
+    with pytest.raises(
+        DataError, match="6 text.* smaller class: too few for the stacker's nested cv_folds=5 .*needs 7"
+    ):
+        fit_stacker(X, y, [1.0], 5, 0)
+    fit_stacker(X, np.array([0] * 19 + [1] * 7), [1.0], 5, 0)  # 7 per class is enough

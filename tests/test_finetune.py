@@ -9,8 +9,16 @@ from conftest import fake_split, repo_params
 from transformers import AutoTokenizer, TrainerCallback
 
 from sentiment.dataset import clean
-from sentiment.finetune import FinetuneParams, fingerprint, finish_checkpoints, predict_proba, save_model, train
-from sentiment.inference import ModelLoadError, encode, load_pretrained, truncate
+from sentiment.finetune import (
+    FinetuneParams,
+    fingerprint,
+    finish_checkpoints,
+    load_for_training,
+    predict_proba,
+    save_model,
+    train,
+)
+from sentiment.inference import ModelLoadError, encode, load_pretrained, positive_index, truncate
 
 
 def data(n, seed):
@@ -141,3 +149,15 @@ def test_saved_model_folder_depends_on_params_and_data_only(tiny_bert, tmp_path)
             {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in sorted((tmp_path / run / "model").iterdir())}
         )
     assert digests[0] == digests[1] and "model.safetensors" in digests[0] and "training_args.bin" not in digests[0]
+
+
+def test_the_config_names_labels_as_the_data_does(tiny_bert):
+    """IMDB's config stays negative/positive (the same config.json as before); another dataset's
+    names are saved as they are, and label id 1 stays the positive output."""
+    _, model = load_for_training(str(tiny_bert), 0.0)
+    assert model.config.id2label == {0: "negative", 1: "positive"} and positive_index(model.config) == 1
+    _, model = load_for_training(str(tiny_bert), 0.0, ["bad", "good"])
+    assert model.config.id2label == {0: "bad", 1: "good"} and model.config.label2id == {"bad": 0, "good": 1}
+    assert positive_index(model.config, ["bad", "good"]) == 1
+    with pytest.raises(ValueError, match="cannot tell which label is positive"):  # names alone do not say
+        positive_index(model.config)

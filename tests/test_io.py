@@ -1,7 +1,16 @@
 import pandas as pd
 import pytest
 
-from sentiment.io import atomic_path, make_predictions, read_predictions, write_json, write_predictions
+from sentiment import DataError
+from sentiment.io import (
+    atomic_path,
+    copy_dataset_info,
+    make_predictions,
+    read_dataset_info,
+    read_predictions,
+    write_json,
+    write_predictions,
+)
 
 
 def test_atomic_write_leaves_nothing_on_crash(tmp_path):
@@ -92,3 +101,16 @@ def test_split_rows_orders_like_the_reference():
 def test_no_predictions(tmp_path):
     with pytest.raises(FileNotFoundError):
         read_predictions(tmp_path)
+
+
+def test_dataset_info_is_checked_copied_and_imdb_without_a_file(tmp_path):
+    assert read_dataset_info(tmp_path) == {"name": "IMDB", "labels": ["negative", "positive"]}  # an old model folder
+    write_json({"name": "support_tickets", "labels": ["bad", "good"]}, tmp_path / "data" / "dataset.json")
+    copy_dataset_info(tmp_path / "data", tmp_path / "model")
+    assert read_dataset_info(tmp_path / "model") == {"name": "support_tickets", "labels": ["bad", "good"]}
+    assert [p.name for p in (tmp_path / "model").iterdir()] == ["dataset.json"]  # atomic: no temp left
+    for bad in ([], ["bad"], ["bad", "bad"], ["bad", ""], ["bad", 1], "bad,good"):
+        write_json({"name": "x", "labels": bad}, tmp_path / "data" / "dataset.json")
+        with pytest.raises(DataError, match="labels must be 2 distinct non-empty names"):
+            copy_dataset_info(tmp_path / "data", tmp_path / "model")
+    assert read_dataset_info(tmp_path / "model")["labels"] == ["bad", "good"]  # a failed copy changes nothing

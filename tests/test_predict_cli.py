@@ -476,3 +476,78 @@ def test_predictor_rejects_incompatible_models(tmp_path, baseline):
     with pytest.raises(PredictorError, match="not a model directory or a .joblib"):
         Predictor(tmp_path / "notes.txt")
     assert Predictor(baseline).predict(["superb, loved it"])[0].label == "positive"
+
+
+# --- label names: the model folder's dataset.json -------------------------------------------------
+
+TICKETS = {"name": "support_tickets", "labels": ["bad", "good"]}
+
+
+def _tickets_model(tiny, folder):
+    """tiny's weights saved as the finetune stage saves a model of other data: its config,
+    inference.json and dataset.json call label ids 0 and 1 bad and good."""
+    shutil.copytree(tiny, folder)
+    config = json.loads((folder / "config.json").read_text())
+    config.update(id2label={"0": "bad", "1": "good"}, label2id={"bad": 0, "good": 1})
+    (folder / "config.json").write_text(json.dumps(config))
+    (folder / "inference.json").write_text(json.dumps({**INFERENCE_JSON, "max_length": 64, "labels": ["bad", "good"]}))
+    (folder / "dataset.json").write_text(json.dumps(TICKETS))
+    return folder
+
+
+def test_labels_come_from_the_model_folders_dataset_json(tiny, baseline, tmp_path):
+    old = Predictor(tiny, **FIXED)  # made before dataset.json existed: an IMDB model
+    assert (old.dataset, old.labels) == ("IMDB", ("negative", "positive"))
+    want = old.predict_proba(REVIEWS)
+    model = Predictor(_tickets_model(tiny, tmp_path / "tickets"), **FIXED)
+    assert (model.dataset, model.labels) == ("support_tickets", ("bad", "good"))
+    assert model.info()["dataset"] == "support_tickets" and model.info()["labels"] == ["bad", "good"]
+    got = model.predict(REVIEWS)  # label id 1 is positive whatever its name: the same P(positive)
+    assert [p.prob_positive for p in got] == pytest.approx(want, abs=1e-6)
+    assert [p.label for p in got] == ["good" if p >= 0.5 else "bad" for p in want]
+    # a baseline's dataset.json is in the folder of its .joblib
+    (tmp_path / "b").mkdir()
+    shutil.copy(baseline, tmp_path / "b" / "tfidf_lr.joblib")
+    (tmp_path / "b" / "dataset.json").write_text(json.dumps(TICKETS))
+    pred = Predictor(tmp_path / "b" / "tfidf_lr.joblib")
+    assert pred.dataset == "support_tickets" and pred.predict(["superb, loved it"])[0].label == "good"
+    assert Predictor(baseline).predict(["superb, loved it"])[0].label == "positive"  # no dataset.json beside it
+
+
+def test_an_ensemble_names_labels_from_its_own_folder(tiny, baseline, tmp_path, monkeypatch):
+    """Its members (IMDB-named here) only give probabilities; the CLI writes the ensemble's names."""
+    import predict
+
+    monkeypatch.chdir(tmp_path)
+    d = _ensemble(tmp_path, tiny, baseline)
+    (d / "dataset.json").write_text(json.dumps(TICKETS))
+    ens = Predictor(d, **FIXED)
+    assert ens.labels == ("bad", "good") and ens.members[1].labels == ("negative", "positive")
+    (tmp_path / "in.txt").write_text("\n".join(REVIEWS) + "\n")
+    assert predict.main(["--model", str(d), *OPTS, "--file", "in.txt", "--format", "csv", "-o", "out.csv"]) == 0
+    rows = list(csv.DictReader(open("out.csv")))
+    assert [r["label"] for r in rows] == [p.label for p in ens.predict(REVIEWS)]
+    assert {r["label"] for r in rows} <= {"bad", "good"}
+
+
+@pytest.mark.parametrize(
+    "dataset, message",
+    [
+        ('{"name": "x", "labels": ["a"]}', "labels must be 2 distinct non-empty names"),
+        ('{"name": "x", "labels": ["a", "a"]}', "labels must be 2 distinct"),
+        ('{"name": "", "labels": ["a", "b"]}', "name must be a non-empty string"),
+        ("{not json", "not valid JSON"),
+    ],
+)
+def test_a_bad_dataset_json_is_a_clear_predictor_error(dataset, message, baseline, tmp_path):
+    shutil.copy(baseline, tmp_path / "tfidf_lr.joblib")
+    (tmp_path / "dataset.json").write_text(dataset)
+    with pytest.raises(PredictorError, match=f"dataset.json: {message}"):
+        Predictor(tmp_path / "tfidf_lr.joblib")
+
+
+def test_inference_json_labels_must_match_dataset_json(tiny, tmp_path):
+    model = _tickets_model(tiny, tmp_path / "tickets")
+    (model / "inference.json").write_text(json.dumps({**INFERENCE_JSON, "max_length": 64}))  # negative/positive
+    with pytest.raises(PredictorError, match=r"inference.json: labels \['negative', 'positive'\] differ from"):
+        Predictor(model)

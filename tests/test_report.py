@@ -7,6 +7,7 @@ from sentiment.report import (
     align,
     best_on_val,
     comparison_json,
+    confusion_rows,
     error_analysis,
     mcnemar_matrix,
     model_metrics,
@@ -97,3 +98,19 @@ def test_error_analysis(setup):
     md = error_analysis("bad", align(preds, "test", splits["test"])["bad"], splits["test"], n_errors=5)
     assert "## Accuracy by star rating" in md and ">800" in md
     assert md.split("most confident mistakes")[1].count("| test/x/") == 5
+    assert "| negative |" in md.split("## Per-class report")[1] and " | neg | pos | " in md  # IMDB's names, short
+
+
+def test_error_analysis_and_confusion_of_data_without_ratings_name_its_labels(setup):
+    """User data: no star ratings (a null column) and its own label names (dataset.json)."""
+    splits, preds = setup
+    test = splits["test"].assign(rating=pd.array([None] * len(splits["test"]), "Int8"))
+    df = align(preds, "test", test)["bad"]
+    md = error_analysis("bad", df, test, n_errors=5, labels=["bad", "good"])
+    assert "star rating" not in md and "stars" not in md and ">800" in md  # no empty section, no '?' column
+    assert "| bad  |" in md.split("## Per-class report")[1] and "| good |" in md
+    mistakes = md.split("most confident mistakes")[1].splitlines()
+    assert mistakes[2] == "| uid | true | predicted | P(positive) | excerpt |" and len(mistakes[4].split(" | ")) == 5
+    assert all(" | bad | good | " in r for r in mistakes[4:9])  # the bad model says positive to all
+    rows = confusion_rows(df, ["bad", "good"])
+    assert {r["actual"] for r in rows} == {"bad", "good"} and {r["predicted"] for r in rows} == {"good"}

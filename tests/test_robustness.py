@@ -8,7 +8,7 @@ import pytest
 
 from sentiment import DataError
 from sentiment.behaviour import build_suite, failures, run_suite
-from sentiment.robustness import domain_metrics, domain_table
+from sentiment.robustness import domain_metrics, domain_table, plot_rows
 from sentiment.sentences import load_sentences, split_halves
 
 POS_WORDS = {
@@ -100,6 +100,15 @@ def test_domain_metrics_per_half_and_source_with_cis(tmp_path):
     assert lo <= m["keyword"]["report"]["imdb"]["accuracy"] <= hi
     table = domain_table(m, {"perfect": 0.9})
     assert table.splitlines()[2].startswith("| perfect | 1.000") and "0.9000" in table
+    assert table.splitlines()[0].endswith("| IMDB test (long reviews) |")
+    # other prepared data: its dataset.json name, in the table and in the plot rows
+    assert (
+        domain_table(m, {"perfect": 0.9}, dataset="support_tickets")
+        .splitlines()[0]
+        .endswith("| support_tickets test |")
+    )
+    rows = plot_rows(m, {"perfect": 0.9}, dataset="support_tickets")
+    assert {"model": "perfect", "domain": "support_tickets test", "accuracy": 0.9} in rows
 
 
 def test_suite_is_deterministic_and_sized():

@@ -1,6 +1,8 @@
 """The HTTP API (src/serve.py) with FastAPI's TestClient on tiny models (offline, seconds)."""
 
+import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -170,11 +172,33 @@ def test_baseline_model_is_served(baseline):
         assert h["kind"] == "baseline" and len(h["sha256"]) == 12
 
 
+def test_the_api_names_the_models_dataset_and_labels(client, baseline, tmp_path):
+    spec = client.get("/openapi.json").json()  # a model folder without dataset.json: IMDB's
+    assert (
+        spec["info"]["title"] == "IMDB sentiment"
+        and "`positive` when P(positive) >= 0.5" in spec["info"]["description"]
+    )
+    label = spec["components"]["schemas"]["Prediction"]["properties"]["label"]
+    assert label["type"] == "string" and "enum" not in label  # any model's two names
+    h = client.get("/health").json()["model"]
+    assert h["dataset"] == "IMDB" and h["labels"] == ["negative", "positive"]
+
+    shutil.copy(baseline, tmp_path / "tfidf_lr.joblib")
+    (tmp_path / "dataset.json").write_text(json.dumps({"name": "support_tickets", "labels": ["bad", "good"]}))
+    with TestClient(create_app(settings(tmp_path / "tfidf_lr.joblib"))) as c:
+        spec = c.get("/openapi.json").json()["info"]
+        assert spec["title"] == "support_tickets sentiment" and "`good` when" in spec["description"]
+        body = predict(c, ["wonderful brilliant, loved it", "awful, boring, the worst"])
+        assert [p["label"] for p in body["predictions"]] == ["good", "bad"]
+        h = c.get("/health").json()["model"]
+        assert h["dataset"] == "support_tickets" and h["labels"] == ["bad", "good"]
+
+
 # --- a stuck or failing model: 503 and a logged error, never a hang -------------------------------
 
 
 class FakeModel:
-    name, kind = "fake", "fake"
+    name, kind, dataset, labels = "fake", "fake", "IMDB", ("negative", "positive")
 
     def __init__(self):
         self.entered, self.release = threading.Event(), threading.Event()

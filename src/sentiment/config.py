@@ -83,20 +83,23 @@ def validate(schema: type[BaseModel], data: dict, path: str | Path = PARAMS_FILE
         raise ConfigError(_format(err, Path(path), section)) from None
 
 
+def section_values(data: dict, section: str, path: str | Path = PARAMS_FILE) -> dict:
+    """One section of params.yaml's `data`; for `TOP`, the top level's scalar keys (the sections
+    are mappings), so a misspelled fine-tune key fails there too."""
+    if section == TOP:
+        return {k: v for k, v in data.items() if not isinstance(v, dict)}
+    if not isinstance(data.get(section), dict):
+        raise ConfigError(f"{path}: invalid params\n  {section}: missing section (a mapping)")
+    return data[section]
+
+
 def load(reads: dict[str, type[Section]], path: str | Path = PARAMS_FILE) -> dict[str, BaseModel]:
-    """The validated params a stage reads, {section: params}. `TOP` takes the top level's scalar
-    keys (the sections are mappings), so a misspelled fine-tune key fails there too."""
+    """The validated params a stage reads, {section: params}."""
     data = read_yaml(path)
-    out = {}
-    for section, schema in reads.items():
-        if section == TOP:
-            values = {k: v for k, v in data.items() if not isinstance(v, dict)}
-        elif not isinstance(data.get(section), dict):
-            raise ConfigError(f"{path}: invalid params\n  {section}: missing section (a mapping)")
-        else:
-            values = data[section]
-        out[section] = validate(schema, values, path, section)
-    return out
+    return {
+        section: validate(schema, section_values(data, section, path), path, section)
+        for section, schema in reads.items()
+    }
 
 
 def load_section(section: str, schema: type[Section], path: str | Path = PARAMS_FILE) -> BaseModel:

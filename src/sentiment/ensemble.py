@@ -130,6 +130,12 @@ def fit_stacker(X: np.ndarray, y: np.ndarray, Cs: list[float], folds: int, seed:
     predictions); report holds the CV log loss and accuracy per C, the chosen C and the accuracy of
     the nested-CV predictions.
     """
+    smallest, need = int(np.bincount(y, minlength=2).min()), -(-folds * folds // (folds - 1))
+    if smallest < need:  # nested CV: an inner fold of an outer fold's training part must hold each class
+        raise DataError(
+            f"the validation split has {smallest} text(s) of its smaller class: too few for the stacker's "
+            f"nested cv_folds={folds} (it needs {need} per class); lower cv_folds or add validation data"
+        )
     search = GridSearchCV(
         LogisticRegression(max_iter=1000),
         {"C": list(Cs)},

@@ -13,6 +13,7 @@ import math
 import os
 import re
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -101,12 +102,13 @@ def world_size() -> int:
     return int(os.environ.get("WORLD_SIZE", "1"))
 
 
-def load_for_training(name: str, attention_dropout: float):
-    """Tokenizer and a 2-label sequence classifier from any encoder, through the Auto* classes."""
+def load_for_training(name: str, attention_dropout: float, labels: Sequence[str] = LABELS):
+    """Tokenizer and a 2-label sequence classifier from any encoder, through the Auto* classes;
+    `labels`: the data's names of label ids 0 and 1 (dataset.json), what the saved config calls them."""
     from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
     tokenizer = load_pretrained(name, AutoTokenizer)
-    id2label = dict(enumerate(LABELS))
+    id2label = dict(enumerate(labels))
     config = load_pretrained(
         name, AutoConfig, num_labels=2, id2label=id2label, label2id={v: k for k, v in id2label.items()}
     )
@@ -227,8 +229,10 @@ def train(
     live_dir: Path | None,
     fp: str,
     callbacks: list | None = None,
+    labels: Sequence[str] = LABELS,
 ):
     """Fine-tune; resumes from ckpt_dir when it holds an interrupted run with the same fingerprint.
+    `labels`: the names of label ids 0 and 1 the model's config gets.
 
     Returns (trainer, tokenizer, resumed, runtime info).
     """
@@ -236,7 +240,7 @@ def train(
 
     rt = resolve_runtime(p)
     set_seed(p.seed)
-    tokenizer, model = load_for_training(p.model_name, p.attention_dropout)
+    tokenizer, model = load_for_training(p.model_name, p.attention_dropout, labels)
     check_positions(model, p.max_length)
     train_ds = to_dataset(tokenizer, train_df, p.max_length, p.truncation, p.seed)
     # checkpoint choice sees what predict-time code reads (one cut per review, windows averaged
@@ -295,9 +299,11 @@ def predict_proba(
     batch_size: int,
     precision: str = "auto",
     progress: bool | None = None,
+    labels: Sequence[str] = LABELS,
 ) -> np.ndarray:
-    """P(positive) per text, in input order, through the one transformer predict path."""
+    """P(positive) per text, in input order, through the one transformer predict path; `labels`: the
+    names load_for_training gave the outputs (which tell the positive one when the names do not)."""
     from .inference import positive_index, predict_logits
 
     logits = predict_logits(model, tokenizer, texts, max_length, truncation, stride, batch_size, precision, progress)
-    return softmax(logits)[:, positive_index(model.config)]
+    return softmax(logits)[:, positive_index(model.config, labels)]

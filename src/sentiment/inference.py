@@ -263,10 +263,14 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def positive_index(config) -> int:
-    """Which output of a 2-label classifier means 'positive', from config.id2label."""
-    labels = {i: str(l).lower() for i, l in getattr(config, "id2label", {}).items()}
-    for i, l in labels.items():
+def positive_index(config, labels: Sequence[str] = ()) -> int:
+    """Which output of a 2-label classifier means 'positive', from config.id2label: 1 where id2label
+    names the outputs `labels` (a dataset's names of label ids 0 and 1, e.g. bad/good: the finetune
+    stage saves them so, and label id 1 is positive), else the output whose name says positive."""
+    id2label = getattr(config, "id2label", {})
+    if labels and [id2label.get(0), id2label.get(1)] == list(labels):
+        return 1
+    for i, l in ((i, str(l).lower()) for i, l in id2label.items()):
         if l.startswith("pos") or l in {"label_1", "1"}:
             return int(i)
     raise ValueError(f"cannot tell which label is positive from id2label={config.id2label}")

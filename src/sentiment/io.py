@@ -22,12 +22,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import THRESHOLD, DataError, sha256_file
+from . import LABELS, THRESHOLD, DataError, sha256_file
 
 log = logging.getLogger(__name__)
 
 PRED_COLUMNS = ["uid", "split", "label", "pred", "prob"]
 PRED_SPLITS = ("val", "test")
+# What the prepared data is called and the names of its label ids 0 and 1: written by prepare,
+# copied beside every model, read by whatever names them (predictor, API, card, reports).
+DATASET_INFO = "dataset.json"
 
 
 @contextlib.contextmanager
@@ -166,6 +169,34 @@ def write_stage_log(stage: str, seconds: dict, path: str | Path | None = None, *
 
 
 # --- input files ------------------------------------------------------------------------
+
+
+def read_dataset_info(folder: str | Path) -> dict:
+    """<folder>/dataset.json, checked: {"name", "labels": [name of label 0, name of label 1]}. A folder
+    without one was made before the file existed, from the IMDB data."""
+    path = Path(folder) / DATASET_INFO
+    if not path.is_file():
+        return {"name": "IMDB", "labels": list(LABELS)}
+    try:
+        info = json.loads(path.read_bytes())
+    except ValueError as e:  # bad JSON or bad UTF-8
+        raise DataError(f"{path}: not valid JSON ({e})") from None
+    name, labels = (info.get("name"), info.get("labels")) if isinstance(info, dict) else (None, None)
+    if not isinstance(name, str) or not name.strip():
+        raise DataError(f"{path}: name must be a non-empty string, got {name!r}")
+    if not (
+        isinstance(labels, list)
+        and len(labels) == 2
+        and all(isinstance(x, str) and x.strip() for x in labels)
+        and labels[0] != labels[1]
+    ):
+        raise DataError(f"{path}: labels must be 2 distinct non-empty names (label 0, label 1), got {labels!r}")
+    return info
+
+
+def copy_dataset_info(src_folder: str | Path, dst_folder: str | Path) -> None:
+    """Put the data's dataset.json beside a model (checked on the way), so the model names its labels."""
+    write_json(read_dataset_info(src_folder), Path(dst_folder) / DATASET_INFO)
 
 
 def verify_checksums(data_dir: Path) -> None:

@@ -6,6 +6,7 @@ Metrics are written as functions of per-row weights so that the point estimate
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -97,11 +98,12 @@ def mcnemar(y, pred_a, pred_b) -> dict:
     return {"a_right_b_wrong": a_only, "b_right_a_wrong": b_only, "p_value": p}
 
 
-def class_report(y, pred) -> pd.DataFrame:
-    """Per-class precision/recall/F1/support (what sklearn's classification_report shows)."""
+def class_report(y, pred, labels: Sequence[str] = LABELS) -> pd.DataFrame:
+    """Per-class precision/recall/F1/support (what sklearn's classification_report shows); rows
+    named by `labels` (the names of label ids 0 and 1)."""
     y, pred = np.asarray(y), np.asarray(pred)
     rows = {}
-    for c, name in enumerate(LABELS):
+    for c, name in enumerate(labels):
         m = compute_metrics(y == c, pred == c, (pred == c).astype(float))
         rows[name] = {"precision": m["precision"], "recall": m["recall"], "f1": m["f1"], "support": int((y == c).sum())}
     return pd.DataFrame(rows).T

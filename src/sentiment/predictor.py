@@ -10,6 +10,11 @@ The path decides the kind of model:
   - a `.joblib` file: a baseline sklearn pipeline (models/baseline/<name>.joblib). joblib
     files are pickles: load only files you trust.
 
+What the model's labels are called comes from dataset.json in its folder (a baseline's: the folder
+the .joblib is in; an ensemble's: its own, not its members'), written from the prepared data by the
+stage that trained it; a folder without one is an IMDB model (negative/positive). Label id 1 is
+positive sentiment whatever its name.
+
 Bad input has one policy, here, for the library, the CLI and the API: a text that is not
 a string, or is empty once cleaned (whitespace/HTML only), raises `InputError` naming its
 0-based index. Text is cleaned once, with `sentiment.data.clean_text`, as in training.
@@ -28,7 +33,7 @@ from typing import Literal, NamedTuple, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from . import LABELS, THRESHOLD, ConfigError
+from . import LABELS, THRESHOLD, ConfigError, DataError
 from .data import InputError, check_texts  # noqa: F401 (the one bad-input policy, re-exported)
 from .runtime import Precision, PredictTruncation
 
@@ -47,7 +52,7 @@ class PredictorError(ConfigError):
 
 
 class Prediction(NamedTuple):
-    label: str
+    label: str  # the model's name of the label: labels[prob_positive >= THRESHOLD]
     prob_positive: float
 
 
@@ -186,7 +191,8 @@ def _sha256(files: Sequence[Path]) -> str:
 
 
 class Predictor:
-    """A loaded model: `predict(texts) -> [Prediction(label, prob_positive), ...]` in input order.
+    """A loaded model: `predict(texts) -> [Prediction(label, prob_positive), ...]` in input order;
+    `dataset` and `labels` (names of label ids 0 and 1) from the model folder's dataset.json.
 
     Transformer settings come from the model's own folder (never from params.yaml of the
     current folder): max_length / truncation from its inference.json, or, when it has none
@@ -223,6 +229,13 @@ class Predictor:
             raise PredictorError(f"max_length must be > 2, got {max_length}")
         if threads is not None and threads < 1:
             raise PredictorError(f"threads must be >= 1, got {threads}")
+        from .io import read_dataset_info  # here: pandas only once a model is loaded
+
+        try:
+            data = read_dataset_info(self.path.parent if self.kind == "baseline" else self.path)
+        except DataError as e:
+            raise PredictorError(str(e)) from None
+        self.dataset, self.labels = data["name"], tuple(data["labels"])
         self.batch_size = batch_size
         self._info: dict = {}
         if self.kind == "baseline":
@@ -318,11 +331,11 @@ class Predictor:
             )
         if model.config.num_labels != 2:
             raise PredictorError(
-                f"{path}: expected a 2-label (negative/positive) classifier, "
+                f"{path}: expected a 2-label (negative/positive sentiment) classifier, "
                 f"got {model.config.num_labels} labels {model.config.id2label}"
             )
         try:
-            self._pos = positive_index(model.config)
+            self._pos = positive_index(model.config, self.labels)
         except ValueError as e:
             raise PredictorError(f"{path}: {e}") from None
 
@@ -330,7 +343,12 @@ class Predictor:
         saved_file = self.path / "inference.json"
         if saved_file.is_file():
             saved = _read_json(saved_file, InferenceSettings)
-            for key, ours in (("labels", list(LABELS)), ("threshold", THRESHOLD), ("cleaning", CLEANING)):
+            if saved.labels != list(self.labels):  # both written by the finetune stage from the same data
+                raise PredictorError(
+                    f"{saved_file}: labels {saved.labels!r} differ from {list(self.labels)!r} (the "
+                    "dataset.json beside it; IMDB's without one): the folder mixes files of two models"
+                )
+            for key, ours in (("threshold", THRESHOLD), ("cleaning", CLEANING)):
                 if getattr(saved, key) != ours:
                     raise PredictorError(
                         f"{saved_file}: {key} {getattr(saved, key)!r} differs from this code's "
@@ -382,7 +400,14 @@ class Predictor:
 
     def info(self) -> dict:
         """What is loaded (identity = short sha256 of the weights) and how, for logs and /health."""
-        return {"name": self.name, "path": str(self.path), "kind": self.kind, **self._info}
+        return {
+            "name": self.name,
+            "path": str(self.path),
+            "kind": self.kind,
+            "dataset": self.dataset,
+            "labels": list(self.labels),
+            **self._info,
+        }
 
     # --- prediction --------------------------------------------------------------------
 
@@ -396,7 +421,7 @@ class Predictor:
     def predict_cleaned(self, cleaned: list[str]) -> list[Prediction]:
         """predict() for texts that already went through check_texts (serve.py cleans once)."""
         probs = [float(p) for p in self._proba(cleaned)] if cleaned else []
-        return [Prediction(LABELS[p >= THRESHOLD], p) for p in probs]
+        return [Prediction(self.labels[p >= THRESHOLD], p) for p in probs]
 
     def _proba(self, cleaned: list[str]):
         if self.kind == "baseline":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 from pydantic import Field
@@ -163,8 +165,8 @@ def summary_markdown(
     return out
 
 
-def confusion_rows(df: pd.DataFrame) -> list[dict]:
-    names = np.array(LABELS)
+def confusion_rows(df: pd.DataFrame, labels: Sequence[str] = LABELS) -> list[dict]:
+    names = np.array(labels)
     return [{"actual": a, "predicted": p} for a, p in zip(names[df.label.values], names[df.pred.values])]
 
 
@@ -176,9 +178,13 @@ def curve_rows(preds: dict[str, pd.DataFrame]) -> dict[str, list[dict]]:
     return out
 
 
-def error_analysis(name: str, df: pd.DataFrame, test: pd.DataFrame, n_errors: int) -> str:
-    """The most confident mistakes, and accuracy by review length and by star rating."""
-    d = test[["uid", "rating", "text"]].merge(df, on="uid")
+def error_analysis(
+    name: str, df: pd.DataFrame, test: pd.DataFrame, n_errors: int, labels: Sequence[str] = LABELS
+) -> str:
+    """The most confident mistakes, and accuracy by review length and, where the data has ratings (user
+    data may not), by star rating; `labels` name label ids 0 and 1."""
+    rated = "rating" in test and test.rating.notna().any()
+    d = test[["uid", "rating", "text"] if rated else ["uid", "text"]].merge(df, on="uid")
     d["correct"] = d.pred == d.label
     d["confidence"] = np.where(d.pred == 1, d.prob, 1 - d.prob)
     words = d.text.str.split().str.len()
@@ -190,20 +196,20 @@ def error_analysis(name: str, df: pd.DataFrame, test: pd.DataFrame, n_errors: in
         f"Accuracy {d.correct.mean():.4f} on {len(d)} test reviews.\n",
         "## Accuracy by review length\n",
         _acc_table(d, "length"),
-        "## Accuracy by star rating\n",
-        _acc_table(d.dropna(subset=["rating"]), "rating"),
+        *(["## Accuracy by star rating\n", _acc_table(d.dropna(subset=["rating"]), "rating")] if rated else []),
         "## Per-class report\n",
-        class_report(d.label, d.pred).round(4).to_markdown() + "\n",
+        class_report(d.label, d.pred, labels).round(4).to_markdown() + "\n",
         f"## The {n_errors} most confident mistakes\n",
-        "| uid | stars | true | predicted | P(positive) | excerpt |",
-        "|---|---|---|---|---|---|",
+        "| uid |" + (" stars |" if rated else "") + " true | predicted | P(positive) | excerpt |",
+        "|---" * (6 if rated else 5) + "|",
     ]
     wrong = d[~d.correct].sort_values(["confidence", "uid"], ascending=[False, True]).head(n_errors)
-    lab = {i: l[:3] for i, l in enumerate(LABELS)}
+    lab = ["neg", "pos"] if tuple(labels) == LABELS else list(labels)  # IMDB's short as before; others whole
     for r in wrong.itertuples():
         excerpt = r.text[:200].replace("|", "\\|") + ("…" if len(r.text) > 200 else "")
-        stars = "?" if pd.isna(r.rating) else int(r.rating)
-        out.append(f"| {r.uid} | {stars} | {lab[r.label]} | {lab[r.pred]} | {r.prob:.3f} | {excerpt} |")
+        stars = ["?" if pd.isna(r.rating) else int(r.rating)] if rated else []
+        cells = [r.uid, *stars, lab[r.label], lab[r.pred], f"{r.prob:.3f}", excerpt]
+        out.append("| " + " | ".join(map(str, cells)) + " |")
     return "\n".join(out) + "\n"
 
 

@@ -45,10 +45,12 @@ def domain_metrics(df: pd.DataFrame, probs: dict[str, np.ndarray], n_boot: int, 
     }
 
 
-def domain_table(metrics: dict, imdb_test: dict[str, float], half: str = "report") -> str:
-    """Markdown: accuracy [95% CI] per model and source, IMDB test beside it."""
+def domain_table(metrics: dict, test_acc: dict[str, float], half: str = "report", dataset: str = "IMDB") -> str:
+    """Markdown: accuracy [95% CI] per model and source, the test accuracy on the prepared data
+    (`dataset`, its dataset.json name) beside it."""
     sources = sorted({s for m in metrics.values() for s in m[half]})
-    lines = [f"| model | {' | '.join(sources)} | IMDB test (long reviews) |", "|---" * (len(sources) + 2) + "|"]
+    test = f"{dataset} test" + (" (long reviews)" if dataset == "IMDB" else "")
+    lines = [f"| model | {' | '.join(sources)} | {test} |", "|---" * (len(sources) + 2) + "|"]
     order = sorted(metrics, key=lambda n: -min(metrics[n][half][s]["accuracy"] for s in sources))
     for name in order:
         cells = []
@@ -56,19 +58,19 @@ def domain_table(metrics: dict, imdb_test: dict[str, float], half: str = "report
             r = metrics[name][half][s]
             lo, hi = r.get("accuracy_ci", [np.nan, np.nan])
             cells.append(f"{r['accuracy']:.3f} [{lo:.3f}, {hi:.3f}]")
-        t = imdb_test.get(name)
+        t = test_acc.get(name)
         lines.append(f"| {name} | {' | '.join(cells)} | {'' if t is None else f'{t:.4f}'} |")
     return "\n".join(lines)
 
 
-def plot_rows(metrics: dict, imdb_test: dict[str, float], half: str = "report") -> list[dict]:
+def plot_rows(metrics: dict, test_acc: dict[str, float], half: str = "report", dataset: str = "IMDB") -> list[dict]:
     """Long-format rows for the model x domain bar plot."""
     rows = [
         {"model": n, "domain": s, "accuracy": r["accuracy"]}
         for n, m in metrics.items()
         for s, r in sorted(m[half].items())
     ]
-    rows += [{"model": n, "domain": "IMDB test", "accuracy": round(float(a), 6)} for n, a in imdb_test.items()]
+    rows += [{"model": n, "domain": f"{dataset} test", "accuracy": round(float(a), 6)} for n, a in test_acc.items()]
     return rows
 
 
@@ -89,12 +91,13 @@ def behaviour_table(behaviour: dict) -> str:
 
 def report_markdown(
     domains: dict,
-    imdb_test: dict,
+    test_acc: dict,
     behaviour: dict,
     sentences: pd.DataFrame,
     probs: dict[str, np.ndarray],
     n_worst: int,
     default: str = "ensemble",
+    dataset: str = "IMDB",
 ) -> str:
     """reports/robustness.md: domain table, behavioural failure rates, where the default model fails."""
     from . import THRESHOLD
@@ -105,7 +108,7 @@ def report_markdown(
         "",
         f"## Accuracy by domain (report half of the sentence set, {n_rep} sentences; 95% bootstrap CIs)",
         "",
-        domain_table(domains, imdb_test),
+        domain_table(domains, test_acc, dataset=dataset),
         "",
         "## Behavioural tests: failure rate, % (CheckList-style; see src/sentiment/behaviour.py)",
         "",
