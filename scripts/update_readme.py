@@ -9,6 +9,7 @@ Blocks (<!-- name:start --> ... <!-- name:end -->):
   docs/results.md    results    <- reports/summary.md;  robustness <- reports/robustness.md
                      long_profile <- docs/long_profile/ (run.json, and the reports copied from that run)
   docs/cost.md       cost       <- logs/<stage>.json (scripts/cost_table.py)
+  docs/your_data.md  short_texts <- docs/your_data/short_texts/ (benchmarks/bench_short_texts.py)
 """
 
 import argparse
@@ -71,6 +72,23 @@ def dag() -> str:
     return r.stdout
 
 
+def short_texts(folder: Path = Path("docs/your_data/short_texts")) -> str:
+    """The short-text run: its size and wall time, then the cost table of its stage logs."""
+    import cost_table
+
+    run = json.loads((folder / "run.json").read_text())
+    rows, words = run["rows"], run["words_mean"]
+    acc = run["test_accuracy"]
+    return (
+        f"{rows['train']:,} train / {rows['val']:,} validation / {rows['test']:,} test texts of "
+        f"{words['train']:.1f} words on average; `dvc repro` **{run['wall_s']:,} s = {run['wall_s'] / 60:.1f} min** "
+        f"wall time, peak RSS {run['peak_rss_gb']:.2f} GB. Test accuracy: "
+        + ", ".join(f"{m} {acc[m]:.3f}" for m in sorted(acc, key=acc.get, reverse=True))
+        + ".\n\n"
+        + cost_table.render(folder)
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--check", action="store_true", help="only report whether the pages are up to date")
@@ -82,6 +100,7 @@ def main() -> None:
         "README.md": {"pipeline": dag},
         "docs/results.md": {},
         "docs/cost.md": {},
+        "docs/your_data.md": {},
     }
     if Path("reports/comparison.json").is_file() and Path("reports/robustness/domains.json").is_file():
         blocks["README.md"]["headline"] = headline
@@ -92,6 +111,8 @@ def main() -> None:
         blocks["docs/results.md"]["long_profile"] = long_profile
     if any(Path("logs").glob("*.json")):  # DVC outputs: absent on a fresh clone until `dvc pull` or `dvc repro`
         blocks["docs/cost.md"]["cost"] = lambda: cost_table.render(Path("logs"))
+    if Path("docs/your_data/short_texts/run.json").is_file():
+        blocks["docs/your_data.md"]["short_texts"] = short_texts
     stale = []
     for page, fills in blocks.items():
         old = Path(page).read_text()

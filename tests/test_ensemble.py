@@ -200,7 +200,7 @@ def test_too_few_validation_texts_for_the_folds_is_a_clear_error():
     y = np.array([0] * 20 + [1] * 6)
     X = np.random.default_rng(0).normal(size=(26, 2))
     with pytest.raises(
-        DataError, match="6 text.* smaller class: too few for the stacker's nested cv_folds=5 .*needs 7"
+        DataError, match="6 text.* smaller class: too few for the stacker's nested 5-fold .*needs 7 .*ensemble.cv_folds"
     ):
         fit_stacker(X, y, [1.0], 5, 0)
     fit_stacker(X, np.array([0] * 19 + [1] * 7), [1.0], 5, 0)  # 7 per class is enough

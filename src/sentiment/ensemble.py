@@ -133,8 +133,9 @@ def fit_stacker(X: np.ndarray, y: np.ndarray, Cs: list[float], folds: int, seed:
     smallest, need = int(np.bincount(y, minlength=2).min()), -(-folds * folds // (folds - 1))
     if smallest < need:  # nested CV: an inner fold of an outer fold's training part must hold each class
         raise DataError(
-            f"the validation split has {smallest} text(s) of its smaller class: too few for the stacker's "
-            f"nested cv_folds={folds} (it needs {need} per class); lower cv_folds or add validation data"
+            f"the validation split has {smallest} text(s) of its smaller class: too few for the stacker's nested "
+            f"{folds}-fold cross-validation (it needs {need} per class); lower ensemble.cv_folds and "
+            "classical_ensemble.cv_folds, or add validation data"
         )
     search = GridSearchCV(
         LogisticRegression(max_iter=1000),
