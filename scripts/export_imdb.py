@@ -11,9 +11,13 @@ style is what this exercises; ids keep the official ones, so the uids match too.
 """
 
 import argparse
+import sys
 from pathlib import Path
 
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+from sentiment.files import write_table  # noqa: E402 (after the path above)
 
 p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 p.add_argument("out_dir", type=Path, help="folder for train.<format> and test.<format>")
@@ -22,14 +26,8 @@ p.add_argument("--src", type=Path, default=Path("data/raw/imdb"), help="IMDB's p
 p.add_argument("--rows", type=int, default=None, help="the first N rows of each split (default: all)")
 a = p.parse_args()
 
-a.out_dir.mkdir(parents=True, exist_ok=True)
 for split in ("train", "test"):
     df = pd.read_parquet(a.src / f"{split}.parquet")[["id", "rating", "text"]].iloc[: a.rows]
     out = a.out_dir / f"{split}.{a.format}"
-    if a.format == "jsonl":
-        df.to_json(out, orient="records", lines=True, force_ascii=False)
-    elif a.format == "parquet":
-        df.to_parquet(out, index=False)
-    else:
-        df.to_csv(out, index=False, sep="\t" if a.format == "tsv" else ",")
+    write_table(df, out)
     print(f"{out}: {len(df)} rows")

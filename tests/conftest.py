@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from sentiment.config import TOP, read_yaml, section_values, validate  # noqa: E402 (after the path above)
+from sentiment.files import write_table  # noqa: E402, F401 (the tests' files, as prepare reads them)
 
 
 def _merged(base: dict, overrides: dict) -> dict:
@@ -81,17 +82,6 @@ def labelled_texts(n: int, seed: int, labels=("neg", "pos"), text: str = "review
     return pd.DataFrame(
         {text: [f"{fake_review(c, rng)} #{seed}-{i}" for i, c in enumerate(y)], label: [labels[c] for c in y]}
     )
-
-
-def write_table(df: pd.DataFrame, path: Path) -> None:
-    """df as a .csv, .tsv, .jsonl or .parquet file (by the suffix), as prepare.source: files reads them."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix == ".jsonl":
-        df.to_json(path, orient="records", lines=True)
-    elif path.suffix == ".parquet":
-        df.to_parquet(path, index=False)
-    else:
-        df.to_csv(path, index=False, sep="\t" if path.suffix == ".tsv" else ",")
 
 
 def fake_split(n: int, seed: int) -> pd.DataFrame:

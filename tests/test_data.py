@@ -4,7 +4,8 @@ from conftest import fake_split, repo_params
 
 from sentiment import DataError
 from sentiment.data import clean_text
-from sentiment.dataset import PrepareParams, load_hub, load_local, prepare, standardise
+from sentiment.dataset import IMDB, PrepareParams, load_hub, load_local, prepare
+from sentiment.files import to_standard
 
 
 def prep(**overrides):
@@ -49,7 +50,7 @@ def test_dedupe_drops_train_copies_and_leaks():
 
 def test_uids_are_unique_across_labels():
     # ids restart at 0 for each label in the official files
-    df = standardise(fake_split(10, 0), "test")
+    df, _ = to_standard(fake_split(10, 0), "test", IMDB, ("0", "1"))
     assert df.uid.is_unique and "test/pos/0" in set(df.uid) and "test/neg/0" in set(df.uid)
 
 
@@ -116,13 +117,10 @@ def test_malformed_checksum_line_is_a_clear_error(raw_dir):
 
 
 def test_missing_id_is_a_clear_error():
-    from sentiment import DataError
-    from sentiment.dataset import standardise
-
     df = fake_split(10, 0).astype({"id": "float64"})
     df.loc[3, "id"] = float("nan")
     with pytest.raises(DataError, match="missing or not integers, e.g. row 3"):
-        standardise(df, "train")
+        to_standard(df, "train", IMDB, ("0", "1"))
 
 
 def test_sentence_crops_are_short_labelled_windows_and_seeded():

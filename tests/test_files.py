@@ -1,12 +1,12 @@
 """`prepare.source: files`: every format and label style, and each kind of bad input (a clear
 DataError naming where, or rows dropped and counted; never a traceback)."""
 
-import json
 import subprocess
 import sys
 
 import pandas as pd
 import pytest
+import yaml
 from conftest import ROOT, labelled_texts, repo_params, write_table
 
 from sentiment import ConfigError, DataError
@@ -23,9 +23,6 @@ STYLES = {  # label style -> (the label of a negative and of a positive row, the
 
 def rows(n: int, seed: int, style: str = "words") -> pd.DataFrame:
     return labelled_texts(n, seed, STYLES[style][0])
-
-
-write = write_table
 
 
 def params(data_dir, fmt="csv", style="words", **overrides) -> PrepareParams:
@@ -55,8 +52,8 @@ def run(p: PrepareParams):
 @pytest.fixture
 def data(tmp_path):
     d = tmp_path / "my_reviews"
-    write(rows(40, 0), d / "train.csv")
-    write(rows(20, 1), d / "test.csv")
+    write_table(rows(40, 0), d / "train.csv")
+    write_table(rows(20, 1), d / "test.csv")
     return d
 
 
@@ -66,8 +63,8 @@ def test_every_format_and_label_style(tmp_path, fmt, style):
     train, test = rows(40, 0, style), rows(20, 1, style)
     if style == "rating":  # a middle band of 3 stars: dropped and counted
         train.loc[[0, 1], "sentiment"] = 3
-    write(train, tmp_path / f"train.{fmt}")
-    write(test, tmp_path / f"test.{fmt}")
+    write_table(train, tmp_path / f"train.{fmt}")
+    write_table(test, tmp_path / f"test.{fmt}")
     splits, report = run(params(tmp_path, fmt, style))
     kept = len(splits["train"]) + len(splits["val"])
     assert kept == 40 - 2 * (style == "rating") and len(splits["val"]) == round(0.25 * kept + 0.01)
@@ -87,7 +84,7 @@ def test_every_format_and_label_style(tmp_path, fmt, style):
 
 
 def test_a_validation_file_replaces_the_hold_out(data):
-    write(rows(12, 2), data / "val.jsonl")  # formats may differ between files
+    write_table(rows(12, 2), data / "val.jsonl")  # formats may differ between files
     splits, report = run(params(data, validation_file="val.jsonl"))
     assert len(splits["train"]) == 40 and len(splits["val"]) == 12
     assert splits["val"].uid.str.startswith("val/").all()
@@ -102,7 +99,7 @@ def test_overlaps_are_dropped_and_counted(data):
     train.loc[6, "review"] = train.review[7]  # repeated in train
     val.loc[1, "review"] = test.review[2]  # validation text also in test
     for df, f in ((train, "train.csv"), (val, "val.csv"), (test, "test.csv")):
-        write(df, data / f)
+        write_table(df, data / f)
     splits, report = run(params(data, validation_file="val.csv"))
     assert report["dropped"] == {
         "train": {"duplicate": 1, "also in test": 1, "also in validation": 1},
@@ -117,7 +114,7 @@ def test_missing_texts_and_labels_are_dropped_and_counted(data):
     train.loc[1, "review"] = " <br/> "  # nothing left after cleaning
     train.loc[2, "sentiment"] = None
     train.loc[3, "review"] = "NA"  # a text that says NA is a text
-    write(train, data / "train.csv")
+    write_table(train, data / "train.csv")
     splits, report = run(params(data))
     assert report["dropped"] == {"train": {"no text": 2, "label missing": 1}}
     assert len(splits["train"]) + len(splits["val"]) == 37 and "NA" in set(splits["train"].text) | set(
@@ -127,11 +124,11 @@ def test_missing_texts_and_labels_are_dropped_and_counted(data):
 
 def test_ids_from_a_column(data):
     train = rows(40, 0).assign(key=range(100, 140))
-    write(train, data / "train.csv")
-    write(rows(20, 1).assign(key=range(20)), data / "test.csv")
+    write_table(train, data / "train.csv")
+    write_table(rows(20, 1).assign(key=range(20)), data / "test.csv")
     splits, _ = run(params(data, id_column="key"))
     assert set(splits["train"].id) | set(splits["val"].id) == set(range(100, 140))
-    write(train.assign(key=["x"] + list(range(101, 140))), data / "train.csv")
+    write_table(train.assign(key=["x"] + list(range(101, 140))), data / "train.csv")
     with pytest.raises(
         DataError, match=r"column 'key' \(prepare.id_column\) are missing or not integers, e.g. row 0: 'x'"
     ):
@@ -144,15 +141,15 @@ def test_ids_from_a_column(data):
         (lambda d: (d / "test.csv").unlink(), r"test.csv: file not found"),
         (lambda d: (d / "train.csv").rename(d / "train.xls"), r"train.xls: unknown extension '.xls'; use one of .csv"),
         (
-            lambda d: write(rows(40, 0).rename(columns={"review": "body"}), d / "train.csv"),
+            lambda d: write_table(rows(40, 0).rename(columns={"review": "body"}), d / "train.csv"),
             r"train: no column 'review' \(prepare.text_column\); the columns are \['body', 'sentiment'\]",
         ),
         (
-            lambda d: write(rows(40, 0).assign(sentiment="pos"), d / "train.csv"),
+            lambda d: write_table(rows(40, 0).assign(sentiment="pos"), d / "train.csv"),
             r"train: every text is positive; each split needs both classes",
         ),
         (
-            lambda d: write(pd.concat([rows(40, 0), rows(2, 3).assign(sentiment="neutral")]), d / "train.csv"),
+            lambda d: write_table(pd.concat([rows(40, 0), rows(2, 3).assign(sentiment="neutral")]), d / "train.csv"),
             r"3 label values \['neg', 'neutral', 'pos'\]: .*prepare.rating_bands",
         ),
         (
@@ -160,11 +157,11 @@ def test_ids_from_a_column(data):
             r"train.csv: not UTF-8 text: byte 0xe9 at line 4, column \d+",
         ),
         (
-            lambda d: write(rows(40, 0).assign(review=None), d / "train.csv"),
+            lambda d: write_table(rows(40, 0).assign(review=None), d / "train.csv"),
             r"train: no rows left \(40 no text\)",
         ),
         (
-            lambda d: write(rows(40, 0).assign(sentiment=None), d / "train.csv"),
+            lambda d: write_table(rows(40, 0).assign(sentiment=None), d / "train.csv"),
             r"train: no rows left \(40 label missing\)",
         ),
         (
@@ -191,8 +188,8 @@ def test_ratings_must_be_numbers(data):
 
 
 def test_too_few_texts_for_a_hold_out(tmp_path):
-    write(rows(3, 0), tmp_path / "train.csv")
-    write(rows(4, 1), tmp_path / "test.csv")
+    write_table(rows(3, 0), tmp_path / "train.csv")
+    write_table(rows(4, 1), tmp_path / "test.csv")
     with pytest.raises(DataError, match="train has 1 text.* too few for a stratified prepare.val_size=0.25 hold-out"):
         run(params(tmp_path))
 
@@ -215,11 +212,7 @@ def test_impossible_params_fail_at_start(bad, message):
 def test_the_stage_says_what_is_wrong_without_a_traceback(tmp_path, data):
     """The real stage script: one line naming the file and the place, exit code 2."""
     (data / "train.csv").write_bytes(b"review,sentiment\ngood,pos\nbad \xff,neg\n")
-    p = params(data).model_dump()
-    full = {**json.loads(json.dumps(repo_params(PrepareParams, "prepare").model_dump())), **p}
-    import yaml
-
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"prepare": full}))
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"prepare": params(data).model_dump()}))
     r = subprocess.run([sys.executable, str(ROOT / "src/prepare.py")], cwd=tmp_path, capture_output=True, text=True)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "train.csv: not UTF-8 text: byte 0xff at line 3, column 5" in r.stderr

@@ -12,7 +12,7 @@ import pandas as pd
 from pydantic import Field, model_validator
 from sklearn.model_selection import train_test_split
 
-from . import DataError, sha256_file
+from . import LABELS, DataError, sha256_file
 from .config import Section
 from .data import clean_text
 from .files import Columns, label_names, label_values, read_table, to_standard
@@ -123,12 +123,6 @@ def load_hub(dataset_id: str, revision: str | None = None) -> dict[str, pd.DataF
     return out
 
 
-def standardise(df: pd.DataFrame, split: str, cols: Columns = IMDB, keys=("0", "1")) -> pd.DataFrame:
-    """The project's schema (uid like 'test/pos/123', id, rating, label, text), or DataError; rows
-    without a text or a label are dropped (see sentiment.files.to_standard for the counts)."""
-    return to_standard(df, split, cols, keys)[0]
-
-
 def clean(df: pd.DataFrame, split: str, dropped: Counter | None = None) -> pd.DataFrame:
     """Cleaned texts; texts left empty (whitespace/HTML only) are dropped and counted in `dropped`."""
     df = df.assign(text=df.text.map(clean_text))
@@ -204,7 +198,7 @@ def prepare(raw: dict[str, pd.DataFrame], p: PrepareParams) -> tuple[dict[str, p
     for s, df in out.items():
         if df.label.nunique() < 2:
             raise DataError(f"{s}: one class left after de-duplication ({len(df)} texts); add data")
-    names = label_names(*keys) if keys else label_names("0", "1")
+    names = label_names(*keys) if keys else list(LABELS)  # ratings: numbers, no words to name them
     report = {
         "dataset": {"name": dataset_name(p), "labels": names},
         "dropped": {s: dict(c) for s, c in dropped.items() if c},

@@ -67,6 +67,18 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise DataError(f"{path}: not a valid {suffix[1:].upper()} file ({e})") from None
 
 
+def write_table(df: pd.DataFrame, path: str | Path) -> None:
+    """df as the file read_table reads back, by its extension (scripts/export_imdb.py, the tests)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".jsonl":
+        df.to_json(path, orient="records", lines=True, force_ascii=False)
+    elif path.suffix == ".parquet":
+        df.to_parquet(path, index=False)
+    else:
+        df.to_csv(path, index=False, sep="\t" if path.suffix == ".tsv" else ",")
+
+
 def _decode(raw: bytes, path: Path) -> str:
     start = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
     try:
